@@ -1,0 +1,337 @@
+//! The lock-order graph: the deadlock that did not happen this run.
+//!
+//! An edge `A -> B` is recorded the first time a thread acquires `B` while its most recent
+//! held lock is `A` (longer chains follow by transitivity), with both call sites, the thread
+//! and the *gates*: the other locks the thread held at that moment. An edge that closes a
+//! cycle is a lock-order inversion, unless every edge of the cycle was taken under one common
+//! gate lock (then the gate serialises them and the cycle cannot deadlock).
+//!
+//! Lock classes (like lockdep's) map every lock of a class to one node, so a thousand
+//! account locks created at one site form one class; `acquire_nested(k)` gives the k-th
+//! member of a class its own node for the documented legal case (ordered by id).
+//!
+//! Cost: a per-thread direct-mapped cache of `(from, to, gates)` keys already registered,
+//! so nesting in a known order takes no global lock. A miss takes the global lock once.
+
+use std::collections::{HashMap, HashSet};
+
+use petgraph::Direction;
+use petgraph::stable_graph::{EdgeIndex, NodeIndex, StableDiGraph};
+use petgraph::visit::{EdgeRef, IntoEdgeReferences};
+
+use super::registry::{Hold, Kind, ResourceInfo, Site};
+use super::report::{OrderEdge, Report, ReportKind};
+
+const CACHE_SLOTS: usize = 512;
+
+/// Per-thread cache of order edges already registered in the global graph.
+pub(crate) struct EdgeCache {
+    slots: Box<[(u64, u64, u64)]>,
+}
+
+impl Default for EdgeCache {
+    fn default() -> Self {
+        EdgeCache {
+            slots: vec![(0, 0, 0); CACHE_SLOTS].into_boxed_slice(),
+        }
+    }
+}
+
+impl EdgeCache {
+    #[inline]
+    fn slot(key: (u64, u64, u64)) -> usize {
+        let mixed = key.0.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            ^ key.1.wrapping_mul(0xC2B2_AE3D_27D4_EB4F).rotate_left(17)
+            ^ key.2;
+        (mixed >> 40) as usize % CACHE_SLOTS
+    }
+
+    #[inline]
+    pub fn contains(&self, key: (u64, u64, u64)) -> bool {
+        self.slots[Self::slot(key)] == key
+    }
+
+    pub fn insert(&mut self, key: (u64, u64, u64)) {
+        self.slots[Self::slot(key)] = key;
+    }
+}
+
+/// The graph node a lock maps to: its class (and nesting subclass) if it has one, else itself.
+#[inline]
+pub(crate) fn node_key(info: &ResourceInfo, subclass: u32) -> u64 {
+    match info.class {
+        None => info.id,
+        Some(class) => {
+            // Interned class names have one address for the whole run.
+            let addr = class.as_ptr() as u64;
+            (addr.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ u64::from(subclass)) | (1 << 63)
+        }
+    }
+}
+
+fn is_ordered_kind(kind: Kind) -> bool {
+    matches!(kind, Kind::Lock | Kind::RLock)
+}
+
+/// The context of an acquire, for the order check.
+pub(crate) struct OrderContext<'a> {
+    pub new: ResourceInfo,
+    pub new_key: u64,
+    pub site: Site,
+    pub timed: bool,
+    pub holds: &'a [Hold],
+    pub thread: &'a str,
+}
+
+/// The predecessor edge and gates of an acquire, or `None` when nothing ordered is held.
+pub(crate) fn edge_key(holds: &[Hold], new_key: u64) -> Option<(usize, (u64, u64, u64))> {
+    let last = holds.iter().rposition(|h| is_ordered_kind(h.resource.kind))?;
+    let from = holds[last].resource_key();
+    let mut gates = 0u64;
+    for h in &holds[..last] {
+        if is_ordered_kind(h.resource.kind) {
+            gates ^= h.resource_key().wrapping_mul(0xD6E8_FEB8_6659_FD93);
+        }
+    }
+    Some((last, (from, new_key, gates)))
+}
+
+impl Hold {
+    #[inline]
+    pub fn resource_key(&self) -> u64 {
+        node_key(&self.resource, self.subclass)
+    }
+}
+
+struct NodeData {
+    name: String,
+}
+
+#[derive(Clone)]
+struct EdgeData {
+    from_site: Site,
+    to_site: Site,
+    thread: String,
+    timed: bool,
+    /// Keys of the locks held (besides `from`) every time this edge was taken.
+    gates: Vec<u64>,
+}
+
+/// The global lock-order graph.
+#[derive(Default)]
+pub(crate) struct LockOrder {
+    graph: StableDiGraph<NodeData, EdgeData>,
+    nodes: HashMap<u64, NodeIndex>,
+    reported: HashSet<Vec<(u64, u64)>>,
+}
+
+impl LockOrder {
+    fn node(&mut self, key: u64, info: &ResourceInfo, subclass: u32) -> NodeIndex {
+        if let Some(&n) = self.nodes.get(&key) {
+            return n;
+        }
+        let name = match (info.class, subclass) {
+            (Some(class), 0) => format!("class {class}"),
+            (Some(class), k) => format!("class {class}/{k}"),
+            (None, _) => info.display_name(),
+        };
+        let n = self.graph.add_node(NodeData { name });
+        self.nodes.insert(key, n);
+        n
+    }
+
+    /// Number of nodes and edges (for tests of memory flatness).
+    pub fn size(&self) -> (usize, usize) {
+        (self.graph.node_count(), self.graph.edge_count())
+    }
+
+    /// Removes a dropped lock and its edges.
+    pub fn remove(&mut self, key: u64) {
+        if let Some(n) = self.nodes.remove(&key) {
+            self.graph.remove_node(n);
+        }
+    }
+
+    /// Records the edge for an acquire; returns a report if it closes a new inversion.
+    pub fn record(&mut self, ctx: &OrderContext<'_>, last: usize, subclass: u32) -> Option<Report> {
+        let from_hold = &ctx.holds[last];
+        let from_key = from_hold.resource_key();
+        let mut gates: Vec<u64> = ctx.holds[..last]
+            .iter()
+            .filter(|h| is_ordered_kind(h.resource.kind))
+            .map(Hold::resource_key)
+            .collect();
+        gates.sort_unstable();
+        gates.dedup();
+        let a = self.node(from_key, &from_hold.resource, from_hold.subclass);
+        let b = self.node(ctx.new_key, &ctx.new, subclass);
+        let edge = match self.graph.find_edge(a, b) {
+            Some(e) => {
+                let data = &mut self.graph[e];
+                let before = data.gates.len();
+                data.gates.retain(|g| gates.contains(g));
+                if data.gates.len() == before {
+                    return None; // nothing new: same or wider gates than already known
+                }
+                e
+            }
+            None => self.graph.add_edge(
+                a,
+                b,
+                EdgeData {
+                    from_site: from_hold.site,
+                    to_site: ctx.site,
+                    thread: ctx.thread.to_string(),
+                    timed: ctx.timed,
+                    gates,
+                },
+            ),
+        };
+        let cycle = self.find_cycle(edge)?;
+        let mut key: Vec<(u64, u64)> = cycle
+            .iter()
+            .map(|&e| {
+                let (x, y) = self.graph.edge_endpoints(e).expect("live edge");
+                (x.index() as u64, y.index() as u64)
+            })
+            .collect();
+        key.sort_unstable();
+        if !self.reported.insert(key) {
+            return None;
+        }
+        Some(self.report(&cycle, ctx))
+    }
+
+    /// A cycle through `edge` (a -> b): a path b ~> a whose edges, with `edge`, share no
+    /// common gate. Returns the cycle's edges starting with `edge`.
+    fn find_cycle(&self, edge: EdgeIndex) -> Option<Vec<EdgeIndex>> {
+        let (a, b) = self.graph.edge_endpoints(edge)?;
+        let gates = &self.graph[edge].gates;
+        let gates = &gates[..gates.len().min(63)];
+        let full: u64 = (1u64 << gates.len()) - 1;
+        if a == b {
+            return (full == 0).then(|| vec![edge]);
+        }
+        // Depth-first over (node, mask of the new edge's gates common to the path so far).
+        let mut parent: HashMap<(NodeIndex, u64), (NodeIndex, u64, EdgeIndex)> = HashMap::new();
+        let mut stack = vec![(b, full)];
+        let mut seen = HashSet::from([(b, full)]);
+        while let Some((node, mask)) = stack.pop() {
+            for e in self.graph.edges_directed(node, Direction::Outgoing) {
+                if e.id() == edge {
+                    continue;
+                }
+                let mut next_mask = 0;
+                for (bit, g) in gates.iter().enumerate() {
+                    if mask & (1 << bit) != 0 && e.weight().gates.contains(g) {
+                        next_mask |= 1 << bit;
+                    }
+                }
+                let state = (e.target(), next_mask);
+                if !seen.insert(state) {
+                    continue;
+                }
+                parent.insert(state, (node, mask, e.id()));
+                if e.target() == a && next_mask == 0 {
+                    let mut path = vec![];
+                    let mut cur = state;
+                    while let Some(&(pn, pm, pe)) = parent.get(&cur) {
+                        path.push(pe);
+                        cur = (pn, pm);
+                        if cur == (b, full) {
+                            break;
+                        }
+                    }
+                    path.reverse();
+                    let mut cycle = vec![edge];
+                    cycle.extend(path);
+                    return Some(cycle);
+                }
+                if e.target() != a {
+                    stack.push(state);
+                }
+            }
+        }
+        None
+    }
+
+    fn report(&self, cycle: &[EdgeIndex], ctx: &OrderContext<'_>) -> Report {
+        let edges: Vec<OrderEdge> = cycle
+            .iter()
+            .map(|&e| {
+                let (x, y) = self.graph.edge_endpoints(e).expect("live edge");
+                let d = &self.graph[e];
+                OrderEdge {
+                    from: self.graph[x].name.clone(),
+                    to: self.graph[y].name.clone(),
+                    from_site: d.from_site,
+                    to_site: d.to_site,
+                    thread: d.thread.clone(),
+                    timed: d.timed,
+                }
+            })
+            .collect();
+        let names: Vec<String> = edges.iter().map(|e| format!("`{}`", e.from)).collect();
+        let headline = match names.len() {
+            1 => format!(
+                "lock-order inversion: two locks of {} are taken together without `acquire_nested`",
+                names[0]
+            ),
+            2 => format!(
+                "lock-order inversion: {} and {} are taken in both orders",
+                names[0], names[1]
+            ),
+            _ => format!(
+                "lock-order inversion: {} and {} are taken in a cycle",
+                names[..names.len() - 1].join(", "),
+                names[names.len() - 1]
+            ),
+        };
+        let mut r = Report::new(
+            ReportKind::LockOrderInversion,
+            headline,
+            "this run did not deadlock, but another interleaving will. Pick one global order \
+             (e.g. by name or id) and take the locks in it everywhere; or take them together \
+             through one helper; or take the later ones with try_acquire and back off on failure",
+        );
+        r.set_at(ctx.site);
+        r.push_line(format!(
+            "thread `{}` takes `{}` while holding `{}`, closing a cycle of {} lock{}:",
+            ctx.thread,
+            edges[0].to,
+            edges[0].from,
+            edges.len(),
+            if edges.len() == 1 { "" } else { "s" }
+        ));
+        if edges.iter().any(|e| e.timed) {
+            r.push_line(
+                "(an acquire marked timed would give up after its timeout instead of hanging, \
+                 but the order is still inconsistent)",
+            );
+        }
+        r.set_order(edges);
+        r
+    }
+
+    /// The whole graph in Graphviz DOT.
+    pub fn to_dot(&self) -> String {
+        let mut out = String::from("digraph lock_order {\n  rankdir=LR;\n");
+        for n in self.graph.node_indices() {
+            out.push_str(&format!("  n{} [label=\"{}\"];\n", n.index(), self.graph[n].name.replace('"', "\\\"")));
+        }
+        for e in (&self.graph).edge_references() {
+            let d = e.weight();
+            out.push_str(&format!(
+                "  n{} -> n{} [label=\"{}:{} then {}:{}\"];\n",
+                e.source().index(),
+                e.target().index(),
+                d.from_site.file(),
+                d.from_site.line(),
+                d.to_site.file(),
+                d.to_site.line()
+            ));
+        }
+        out.push_str("}\n");
+        out
+    }
+}

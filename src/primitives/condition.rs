@@ -1,0 +1,380 @@
+//! [`Condition`]: Python's `threading.Condition`, used with a [`Lock`] or [`RLock`] guard.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::panic::Location;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use parking_lot::{Condvar, Mutex};
+
+use super::core::LockCore;
+use super::lock::LockGuard;
+use super::rlock::RLockGuard;
+use crate::detector::registry::{Global, Kind, ResourceMeta, Site, Waitable, current_thread_id};
+use crate::detector::wait_for::begin_wait;
+use crate::detector::{Delivery, fmt_site};
+use crate::error::UsageError;
+
+/// A condition variable, like Python's `threading.Condition`: threads wait on it while
+/// holding a lock, and other threads wake them with [`notify`](Condition::notify) or
+/// [`notify_all`](Condition::notify_all).
+///
+/// A wait releases the lock (an [`RLock`](crate::RLock) held n times is released fully),
+/// sleeps until notified, and takes the lock back (n times) before returning. Wake-ups are
+/// first come, first served: `notify(n)` wakes the n longest waiters.
+///
+/// Differences from Python, both made by the types: waiting requires the guard (`&mut`), so
+/// "cannot wait on un-acquired lock" cannot happen; notifying does not require holding the
+/// lock (as with `std::sync::Condvar`), since a notify can never corrupt the condition's
+/// state — but notify while holding it when the waiters check shared data, or a wake-up
+/// can slip between their check and their wait.
+///
+/// # Panics
+///
+/// A condition belongs to one lock: waiting on it with a guard of a different lock panics
+/// with [`UsageError::ConditionLockMismatch`].
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use synckit::{Condition, Lock};
+///
+/// let queue = Arc::new((Lock::new(Vec::new()).named("queue"), Condition::new().named("not_empty")));
+/// let consumer = {
+///     let queue = queue.clone();
+///     std::thread::spawn(move || {
+///         let (lock, not_empty) = &*queue;
+///         let mut items = lock.acquire();
+///         not_empty.wait_while(&mut items, |items| items.is_empty()); // `while`, not `if`
+///         items.pop().unwrap()
+///     })
+/// };
+/// let (lock, not_empty) = &*queue;
+/// lock.acquire().push(42);
+/// not_empty.notify(1);
+/// assert_eq!(consumer.join().unwrap(), 42);
+/// ```
+pub struct Condition {
+    state: Mutex<CondState>,
+    cv: Condvar,
+    meta: ResourceMeta,
+    /// Id of the lock this condition is used with (0 until the first wait).
+    bound_to: AtomicU64,
+}
+
+#[derive(Default)]
+struct CondState {
+    next_ticket: u64,
+    /// `(ticket, thread)` of each waiter not yet notified, oldest first.
+    waiting: VecDeque<(u64, u64)>,
+    /// Tickets notified but not yet woken up.
+    woken: Vec<(u64, u64)>,
+    /// The last few notifies: `(thread, site, woke)`, for closed-world evidence.
+    notifiers: VecDeque<(u64, Site, usize)>,
+}
+
+/// Whether a timed wait ended by a notify or by its timeout.
+#[must_use]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WaitTimeoutResult {
+    timed_out: bool,
+}
+
+impl WaitTimeoutResult {
+    /// `true` if the wait ended because the timeout passed (Python's `wait` returning False).
+    pub fn timed_out(&self) -> bool {
+        self.timed_out
+    }
+}
+
+/// A guard a [`Condition`] can wait with: a [`LockGuard`] or an [`RLockGuard`].
+///
+/// Sealed: only synckit's guards implement it.
+pub trait ConditionGuard: sealed::Sealed {
+    #[doc(hidden)]
+    fn core(&self) -> &LockCore;
+    #[doc(hidden)]
+    fn release_for_wait(&mut self) -> u32;
+    #[doc(hidden)]
+    fn reacquire_after_wait(&mut self, site: Site, count: u32);
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl<T: ?Sized> Sealed for super::LockGuard<'_, T> {}
+    impl<T: ?Sized> Sealed for super::RLockGuard<'_, T> {}
+}
+
+impl<T: ?Sized> ConditionGuard for LockGuard<'_, T> {
+    fn core(&self) -> &LockCore {
+        self.lock().core()
+    }
+    fn release_for_wait(&mut self) -> u32 {
+        self.lock().core().release();
+        1
+    }
+    fn reacquire_after_wait(&mut self, site: Site, _count: u32) {
+        let _ = self.lock().core().acquire(
+            site,
+            super::core::Patience::Forever,
+            Delivery::Policy,
+            0,
+        );
+    }
+}
+
+impl<T: ?Sized> ConditionGuard for RLockGuard<'_, T> {
+    fn core(&self) -> &LockCore {
+        self.rlock().core()
+    }
+    fn release_for_wait(&mut self) -> u32 {
+        self.rlock().release_all()
+    }
+    fn reacquire_after_wait(&mut self, site: Site, count: u32) {
+        let _ = self.rlock().restore(site, count, Delivery::Policy);
+    }
+}
+
+impl Default for Condition {
+    #[track_caller]
+    fn default() -> Self {
+        Condition::new()
+    }
+}
+
+impl Condition {
+    /// Creates a condition, named `Condition@file:line` until [`named`](Condition::named).
+    #[track_caller]
+    pub fn new() -> Self {
+        Condition {
+            state: Mutex::new(CondState::default()),
+            cv: Condvar::new(),
+            meta: ResourceMeta::new(Kind::Condition, Location::caller()),
+            bound_to: AtomicU64::new(0),
+        }
+    }
+
+    /// Gives the condition a name to show in reports.
+    pub fn named(mut self, name: &str) -> Self {
+        self.meta.set_name(name);
+        self
+    }
+
+    /// Releases the guard's lock, waits until notified, and takes the lock back.
+    ///
+    /// A wait can end only by a notify (there are no spurious wake-ups here), but another
+    /// thread may run between the notify and the re-acquire and change the data: check the
+    /// condition in a loop, or use [`wait_while`](Condition::wait_while).
+    ///
+    /// # Panics
+    ///
+    /// If this condition was used with a different lock (see the type's docs); or, under
+    /// the default detector policy, if re-taking the lock would deadlock.
+    #[track_caller]
+    pub fn wait<G: ConditionGuard>(&self, guard: &mut G) {
+        let _ = self.wait_inner(guard, None, Location::caller());
+    }
+
+    /// Like [`wait`](Condition::wait), giving up after `timeout` (zero: a poll that releases
+    /// and re-takes the lock). A timed wait is never reported as a deadlock.
+    ///
+    /// # Panics
+    ///
+    /// As for [`wait`](Condition::wait).
+    #[track_caller]
+    pub fn wait_timeout<G: ConditionGuard>(&self, guard: &mut G, timeout: Duration) -> WaitTimeoutResult {
+        let deadline = Instant::now().checked_add(timeout);
+        let notified = self.wait_inner(guard, Some(deadline), Location::caller());
+        WaitTimeoutResult { timed_out: !notified }
+    }
+
+    /// Waits while `condition` holds: checks it first, and again after every wake-up
+    /// (`std::sync::Condvar::wait_while`; the opposite sense of Python's `wait_for`).
+    ///
+    /// # Panics
+    ///
+    /// As for [`wait`](Condition::wait).
+    #[track_caller]
+    pub fn wait_while<G, F>(&self, guard: &mut G, mut condition: F)
+    where
+        G: ConditionGuard + std::ops::Deref,
+        F: FnMut(&G::Target) -> bool,
+    {
+        let site = Location::caller();
+        while condition(&**guard) {
+            let _ = self.wait_inner(guard, None, site);
+        }
+    }
+
+    /// Waits until `predicate` holds, like Python's `Condition.wait_for`.
+    ///
+    /// # Panics
+    ///
+    /// As for [`wait`](Condition::wait).
+    #[track_caller]
+    pub fn wait_for<G, F>(&self, guard: &mut G, mut predicate: F)
+    where
+        G: ConditionGuard + std::ops::Deref,
+        F: FnMut(&G::Target) -> bool,
+    {
+        let site = Location::caller();
+        while !predicate(&**guard) {
+            let _ = self.wait_inner(guard, None, site);
+        }
+    }
+
+    /// Waits until `predicate` holds or `timeout` passes; returns the predicate's last
+    /// value, like Python's `wait_for(predicate, timeout)`.
+    ///
+    /// # Panics
+    ///
+    /// As for [`wait`](Condition::wait).
+    #[track_caller]
+    pub fn wait_for_timeout<G, F>(&self, guard: &mut G, timeout: Duration, mut predicate: F) -> bool
+    where
+        G: ConditionGuard + std::ops::Deref,
+        F: FnMut(&G::Target) -> bool,
+    {
+        let site = Location::caller();
+        let deadline = Instant::now().checked_add(timeout);
+        loop {
+            if predicate(&**guard) {
+                return true;
+            }
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                return false;
+            }
+            let _ = self.wait_inner(guard, Some(deadline), site);
+        }
+    }
+
+    /// Wakes at most `n` waiting threads, longest-waiting first. Returns how many it woke.
+    #[track_caller]
+    pub fn notify(&self, n: usize) -> usize {
+        let site = Location::caller();
+        let me = current_thread_id();
+        let mut st = self.state.lock();
+        let mut woke = 0;
+        while woke < n {
+            let Some(waiter) = st.waiting.pop_front() else { break };
+            st.woken.push(waiter);
+            woke += 1;
+        }
+        if st.notifiers.len() == 8 {
+            st.notifiers.pop_front();
+        }
+        st.notifiers.push_back((me, site, woke));
+        drop(st);
+        if woke > 0 {
+            self.cv.notify_all();
+        }
+        crate::world::note_progress();
+        woke
+    }
+
+    /// Wakes every waiting thread. Returns how many it woke.
+    #[track_caller]
+    pub fn notify_all(&self) -> usize {
+        self.notify(usize::MAX)
+    }
+
+    /// How many threads are waiting and not yet notified.
+    pub fn waiters(&self) -> usize {
+        self.state.lock().waiting.len()
+    }
+
+    fn bind(&self, core: &LockCore) {
+        let id = core.meta.id();
+        match self.bound_to.compare_exchange(0, id, Ordering::Relaxed, Ordering::Relaxed) {
+            Ok(_) => {}
+            Err(bound) if bound == id => {}
+            Err(_) => {
+                let first = format!("lock #{}", self.bound_to.load(Ordering::Relaxed));
+                let err = UsageError::ConditionLockMismatch {
+                    condition: self.meta.info().display_name(),
+                    first,
+                    second: core.meta.info().display_name(),
+                };
+                panic!("{err}");
+            }
+        }
+    }
+
+    /// Returns whether the wait was notified (`false`: timed out).
+    fn wait_inner<G: ConditionGuard>(&self, guard: &mut G, deadline: Option<Option<Instant>>, site: Site) -> bool {
+        self.bind(guard.core());
+        let me = current_thread_id();
+        let ticket = {
+            let mut st = self.state.lock();
+            let t = st.next_ticket;
+            st.next_ticket += 1;
+            st.waiting.push_back((t, me));
+            t
+        };
+        let count = guard.release_for_wait();
+        let timed = deadline.is_some();
+        // Not owned: only a notify ends this wait, so it never closes a wait-for cycle; the
+        // registration makes it visible to closed worlds and reports.
+        let registration = begin_wait(self, self.meta.info(), site, timed, false).ok();
+        let notified = {
+            let mut st = self.state.lock();
+            loop {
+                if let Some(pos) = st.woken.iter().position(|&(t, _)| t == ticket) {
+                    st.woken.swap_remove(pos);
+                    break true;
+                }
+                match deadline {
+                    None | Some(None) => self.cv.wait(&mut st),
+                    Some(Some(d)) => {
+                        if self.cv.wait_until(&mut st, d).timed_out()
+                            && !st.woken.iter().any(|&(t, _)| t == ticket)
+                        {
+                            st.waiting.retain(|&(t, _)| t != ticket);
+                            break false;
+                        }
+                    }
+                }
+            }
+        };
+        drop(registration);
+        guard.reacquire_after_wait(site, count);
+        notified
+    }
+}
+
+impl Waitable for Condition {
+    fn owners(&self, _out: &mut Vec<u64>) -> bool {
+        false
+    }
+
+    fn satisfiable(&self, waiter: u64) -> bool {
+        self.state.lock().woken.iter().any(|&(_, t)| t == waiter)
+    }
+
+    fn evidence(&self, g: &Global) -> Option<String> {
+        let st = self.state.lock();
+        let name = self.meta.info().display_name();
+        Some(match st.notifiers.back() {
+            None => format!("no thread has ever notified Condition `{name}`"),
+            Some(&(thread, site, woke)) => {
+                let who = g.thread_name(thread);
+                let alive = if g.is_alive(thread) { "still alive" } else { "which has exited" };
+                format!(
+                    "Condition `{name}` was last notified by `{who}` at {} (woke {woke}), {alive}",
+                    fmt_site(site)
+                )
+            }
+        })
+    }
+}
+
+impl fmt::Debug for Condition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Condition")
+            .field("name", &self.meta.info().display_name())
+            .field("waiters", &self.waiters())
+            .finish()
+    }
+}

@@ -1,0 +1,166 @@
+//! [`Event`]: Python's `threading.Event`, a flag threads can wait for.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::panic::Location;
+use std::time::{Duration, Instant};
+
+use parking_lot::{Condvar, Mutex};
+
+use crate::detector::registry::{Global, Kind, ResourceMeta, Site, Waitable, current_thread_id};
+use crate::detector::wait_for::begin_wait;
+use crate::detector::fmt_site;
+
+/// A flag that threads can wait for, like Python's `threading.Event`: [`set`](Event::set)
+/// wakes every waiter and lets later waits pass at once until [`clear`](Event::clear).
+///
+/// Unlike a bare condition variable, an event cannot lose a wake-up: a `set()` that happens
+/// before the `wait()` is still seen.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use synckit::Event;
+///
+/// let ready = Arc::new(Event::new().named("ready"));
+/// let waiter = {
+///     let ready = ready.clone();
+///     std::thread::spawn(move || ready.wait())
+/// };
+/// ready.set();
+/// waiter.join().unwrap();
+/// assert!(ready.is_set());
+/// ```
+pub struct Event {
+    state: Mutex<EventState>,
+    cv: Condvar,
+    meta: ResourceMeta,
+}
+
+#[derive(Default)]
+struct EventState {
+    flag: bool,
+    /// The last few `set()` calls, for closed-world evidence.
+    setters: VecDeque<(u64, Site)>,
+}
+
+impl Default for Event {
+    #[track_caller]
+    fn default() -> Self {
+        Event::new()
+    }
+}
+
+impl Event {
+    /// Creates an event whose flag is clear, named `Event@file:line`.
+    #[track_caller]
+    pub fn new() -> Self {
+        Event {
+            state: Mutex::new(EventState::default()),
+            cv: Condvar::new(),
+            meta: ResourceMeta::new(Kind::Event, Location::caller()),
+        }
+    }
+
+    /// Gives the event a name to show in reports.
+    pub fn named(mut self, name: &str) -> Self {
+        self.meta.set_name(name);
+        self
+    }
+
+    /// Sets the flag and wakes every waiting thread.
+    #[track_caller]
+    pub fn set(&self) {
+        let me = current_thread_id();
+        let mut st = self.state.lock();
+        st.flag = true;
+        if st.setters.len() == 8 {
+            st.setters.pop_front();
+        }
+        st.setters.push_back((me, Location::caller()));
+        drop(st);
+        self.cv.notify_all();
+        crate::world::note_progress();
+    }
+
+    /// Clears the flag: later waits block until the next `set()`.
+    pub fn clear(&self) {
+        self.state.lock().flag = false;
+    }
+
+    /// Whether the flag is set.
+    pub fn is_set(&self) -> bool {
+        self.state.lock().flag
+    }
+
+    /// Blocks until the flag is set (returns at once if it is).
+    #[track_caller]
+    pub fn wait(&self) {
+        self.wait_inner(None, Location::caller());
+    }
+
+    /// Blocks until the flag is set or `timeout` passes; returns the flag, like Python's
+    /// `wait(timeout)`. A zero timeout is a poll.
+    #[track_caller]
+    pub fn wait_timeout(&self, timeout: Duration) -> bool {
+        self.wait_inner(Some(Instant::now().checked_add(timeout)), Location::caller())
+    }
+
+    fn wait_inner(&self, deadline: Option<Option<Instant>>, site: Site) -> bool {
+        if self.state.lock().flag {
+            return true;
+        }
+        let registration = begin_wait(self, self.meta.info(), site, deadline.is_some(), false).ok();
+        let mut st = self.state.lock();
+        while !st.flag {
+            match deadline {
+                None | Some(None) => self.cv.wait(&mut st),
+                Some(Some(d)) => {
+                    if self.cv.wait_until(&mut st, d).timed_out() {
+                        break;
+                    }
+                }
+            }
+        }
+        let flag = st.flag;
+        drop(st);
+        drop(registration);
+        flag
+    }
+}
+
+impl Waitable for Event {
+    fn owners(&self, _out: &mut Vec<u64>) -> bool {
+        false
+    }
+
+    fn satisfiable(&self, _waiter: u64) -> bool {
+        self.state.lock().flag
+    }
+
+    fn evidence(&self, g: &Global) -> Option<String> {
+        let st = self.state.lock();
+        let name = self.meta.info().display_name();
+        Some(match st.setters.back() {
+            None => format!("no thread has ever set Event `{name}`"),
+            Some(&(t, site)) => {
+                let alive = if g.is_alive(t) { "still alive" } else { "which has exited" };
+                format!(
+                    "Event `{name}` was last set by `{}` at {} (and cleared since), {alive}",
+                    g.thread_name(t),
+                    fmt_site(site)
+                )
+            }
+        })
+    }
+}
+
+impl fmt::Debug for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Event")
+            .field("name", &self.meta.info().display_name())
+            .field("set", &self.is_set())
+            .finish()
+    }
+}

@@ -1,0 +1,438 @@
+//! [`Semaphore`] and [`BoundedSemaphore`]: Python's counting semaphores.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::marker::PhantomData;
+use std::panic::Location;
+use std::time::{Duration, Instant};
+
+use parking_lot::{Condvar, Mutex};
+
+use crate::detector::registry::{Global, Kind, ResourceMeta, Site, Waitable, current_thread_id};
+use crate::detector::wait_for::begin_wait;
+use crate::detector::{self, Deadlock, Delivery, fmt_site};
+use crate::error::UsageError;
+
+/// The state both semaphores share.
+struct SemCore {
+    state: Mutex<SemState>,
+    cv: Condvar,
+    meta: ResourceMeta,
+    /// `Some(initial)` for a bounded semaphore.
+    bound: Option<usize>,
+}
+
+#[derive(Default)]
+struct SemState {
+    value: usize,
+    /// Threads holding permits through guards, with how many.
+    holders: Vec<(u64, u32)>,
+    /// The last few bare `release()` calls: `(thread, site)`, for closed-world evidence.
+    releasers: VecDeque<(u64, Site)>,
+}
+
+impl SemState {
+    fn guard_held(&self) -> usize {
+        self.holders.iter().map(|&(_, n)| n as usize).sum()
+    }
+}
+
+impl SemCore {
+    fn new(kind: Kind, value: usize, bound: Option<usize>, created: Site) -> Self {
+        SemCore {
+            state: Mutex::new(SemState {
+                value,
+                ..SemState::default()
+            }),
+            cv: Condvar::new(),
+            meta: ResourceMeta::new(kind, created),
+            bound,
+        }
+    }
+
+    fn take(&self, st: &mut SemState, me: u64) {
+        st.value -= 1;
+        match st.holders.iter_mut().find(|(t, _)| *t == me) {
+            Some((_, n)) => *n += 1,
+            None => st.holders.push((me, 1)),
+        }
+    }
+
+    /// `Ok(true)`: got a permit; `Ok(false)`: timed out / busy.
+    fn acquire(&self, site: Site, deadline: Option<Option<Instant>>, how: Delivery) -> Result<bool, Deadlock> {
+        let me = current_thread_id();
+        {
+            let mut st = self.state.lock();
+            if st.value > 0 {
+                self.take(&mut st, me);
+                return Ok(true);
+            }
+        }
+        if deadline == Some(Some(Instant::now())) {
+            return Ok(false);
+        }
+        let timed = deadline.is_some();
+        let registration = if detector::enabled() {
+            match begin_wait(self, self.meta.info(), site, timed, true) {
+                Ok(r) => Some(r),
+                Err(report) => {
+                    detector::deliver(report, how)?;
+                    begin_wait(self, self.meta.info(), site, timed, false).ok()
+                }
+            }
+        } else {
+            None
+        };
+        let mut st = self.state.lock();
+        let got = loop {
+            if st.value > 0 {
+                self.take(&mut st, me);
+                break true;
+            }
+            match deadline {
+                None | Some(None) => self.cv.wait(&mut st),
+                Some(Some(d)) => {
+                    if self.cv.wait_until(&mut st, d).timed_out() {
+                        if st.value > 0 {
+                            self.take(&mut st, me);
+                            break true;
+                        }
+                        break false;
+                    }
+                }
+            }
+        };
+        drop(st);
+        drop(registration);
+        Ok(got)
+    }
+
+    /// A permit guard is dropped on the thread that took it.
+    fn release_guarded(&self) {
+        let me = current_thread_id();
+        let mut st = self.state.lock();
+        if let Some(pos) = st.holders.iter().position(|&(t, _)| t == me) {
+            st.holders[pos].1 -= 1;
+            if st.holders[pos].1 == 0 {
+                st.holders.swap_remove(pos);
+            }
+        }
+        st.value += 1;
+        drop(st);
+        self.cv.notify_one();
+        crate::world::note_progress();
+    }
+
+    /// A permit guard is forgotten: the permit stays taken, owned by nobody.
+    fn disown(&self) {
+        let me = current_thread_id();
+        let mut st = self.state.lock();
+        if let Some(pos) = st.holders.iter().position(|&(t, _)| t == me) {
+            st.holders[pos].1 -= 1;
+            if st.holders[pos].1 == 0 {
+                st.holders.swap_remove(pos);
+            }
+        }
+    }
+
+    fn release_bare(&self, n: usize, site: Site) -> Result<(), UsageError> {
+        let me = current_thread_id();
+        let mut st = self.state.lock();
+        if let Some(max) = self.bound
+            && st.value.saturating_add(n) > max
+        {
+            return Err(UsageError::OverRelease {
+                name: self.meta.info().display_name(),
+                max,
+            });
+        }
+        st.value += n;
+        if st.releasers.len() == 8 {
+            st.releasers.pop_front();
+        }
+        st.releasers.push_back((me, site));
+        drop(st);
+        for _ in 0..n {
+            self.cv.notify_one();
+        }
+        crate::world::note_progress();
+        Ok(())
+    }
+}
+
+impl Waitable for SemCore {
+    fn owners(&self, out: &mut Vec<u64>) -> bool {
+        // Owned only when it is bounded and every permit is held through a guard: then a
+        // bare `release()` would be an over-release error, so only the holders can end it.
+        let Some(max) = self.bound else { return false };
+        let st = self.state.lock();
+        if st.value != 0 || st.guard_held() != max {
+            return false;
+        }
+        out.extend(st.holders.iter().map(|&(t, _)| t));
+        true
+    }
+
+    fn satisfiable(&self, _waiter: u64) -> bool {
+        self.state.lock().value > 0
+    }
+
+    fn evidence(&self, g: &Global) -> Option<String> {
+        let st = self.state.lock();
+        let name = self.meta.info().display_name();
+        let holders: Vec<String> = st
+            .holders
+            .iter()
+            .map(|&(t, n)| format!("`{}` x{n}", g.thread_name(t)))
+            .collect();
+        let held = if holders.is_empty() {
+            "no thread holds a permit through a guard".to_string()
+        } else {
+            format!("permits held by {}", holders.join(", "))
+        };
+        let released = match st.releasers.back() {
+            None => "nobody has ever called release()".to_string(),
+            Some(&(t, site)) => {
+                let alive = if g.is_alive(t) { "still alive" } else { "which has exited" };
+                format!("last release() by `{}` at {}, {alive}", g.thread_name(t), fmt_site(site))
+            }
+        };
+        Some(format!("{} `{name}` has 0 permits; {held}; {released}", self.meta.kind()))
+    }
+}
+
+/// A counting semaphore, like Python's `threading.Semaphore`: `acquire` takes one of its
+/// permits (blocking while there are none), and dropping the [`SemaphorePermit`] or calling
+/// [`release`](Semaphore::release) gives one back.
+///
+/// Any thread may call `release()`, so a semaphore can be a signal (one thread releases,
+/// another acquires). For the same reason a cycle through a plain semaphore is not a
+/// certain deadlock outside a closed world; see [`check`](crate::check).
+///
+/// The initial value is a `usize`, so Python's "semaphore initial value must be >= 0" is a
+/// compile error here.
+///
+/// # Examples
+///
+/// ```
+/// use synckit::Semaphore;
+///
+/// let pool = Semaphore::new(2).named("connections");
+/// let a = pool.acquire();
+/// let b = pool.acquire();
+/// assert!(pool.try_acquire().is_none()); // both permits taken
+/// drop(a);
+/// assert!(pool.try_acquire().is_some());
+/// # drop(b);
+/// ```
+pub struct Semaphore {
+    core: SemCore,
+}
+
+impl Semaphore {
+    /// Creates a semaphore with `value` permits, named `Semaphore@file:line`.
+    #[track_caller]
+    pub fn new(value: usize) -> Self {
+        Semaphore {
+            core: SemCore::new(Kind::Semaphore, value, None, Location::caller()),
+        }
+    }
+
+    /// Gives the semaphore a name to show in reports.
+    pub fn named(mut self, name: &str) -> Self {
+        self.core.meta.set_name(name);
+        self
+    }
+
+    /// Takes a permit, blocking while there is none.
+    #[track_caller]
+    pub fn acquire(&self) -> SemaphorePermit<'_> {
+        let _ = self.core.acquire(Location::caller(), None, Delivery::Policy);
+        SemaphorePermit::new(&self.core)
+    }
+
+    /// Takes a permit if one is free; never blocks.
+    #[track_caller]
+    pub fn try_acquire(&self) -> Option<SemaphorePermit<'_>> {
+        let now = Some(Some(Instant::now()));
+        matches!(self.core.acquire(Location::caller(), now, Delivery::Policy), Ok(true))
+            .then(|| SemaphorePermit::new(&self.core))
+    }
+
+    /// Waits at most `timeout` for a permit (zero: a poll).
+    #[track_caller]
+    pub fn acquire_timeout(&self, timeout: Duration) -> Option<SemaphorePermit<'_>> {
+        let deadline = Some(Instant::now().checked_add(timeout));
+        matches!(self.core.acquire(Location::caller(), deadline, Delivery::Policy), Ok(true))
+            .then(|| SemaphorePermit::new(&self.core))
+    }
+
+    /// Adds a permit, waking one waiter (the signalling use; no guard needed).
+    #[track_caller]
+    pub fn release(&self) {
+        let _ = self.core.release_bare(1, Location::caller());
+    }
+
+    /// Adds `n` permits, waking up to `n` waiters (Python's `release(n)`).
+    #[track_caller]
+    pub fn release_n(&self, n: usize) {
+        let _ = self.core.release_bare(n, Location::caller());
+    }
+
+    /// Free permits right now.
+    pub fn available(&self) -> usize {
+        self.core.state.lock().value
+    }
+}
+
+/// A semaphore that refuses to be released above its initial value, like Python's
+/// `threading.BoundedSemaphore`: an over-release is a bug (a permit returned twice), and
+/// it is reported as a [`UsageError`] with the value left unchanged.
+///
+/// When every permit is held through a [`SemaphorePermit`], only those holders can give one
+/// back, so a cycle through a fully held bounded semaphore is a certain deadlock and is
+/// reported like a lock cycle.
+///
+/// # Examples
+///
+/// ```
+/// use synckit::BoundedSemaphore;
+///
+/// let pool = BoundedSemaphore::new(1).named("printer");
+/// let permit = pool.acquire();
+/// drop(permit);
+/// let err = pool.release().unwrap_err(); // one release too many
+/// assert!(err.to_string().contains("released too many times"));
+/// assert_eq!(pool.available(), 1);
+/// ```
+pub struct BoundedSemaphore {
+    core: SemCore,
+}
+
+impl BoundedSemaphore {
+    /// Creates a bounded semaphore with `value` permits (also its maximum).
+    #[track_caller]
+    pub fn new(value: usize) -> Self {
+        BoundedSemaphore {
+            core: SemCore::new(Kind::BoundedSemaphore, value, Some(value), Location::caller()),
+        }
+    }
+
+    /// Gives the semaphore a name to show in reports.
+    pub fn named(mut self, name: &str) -> Self {
+        self.core.meta.set_name(name);
+        self
+    }
+
+    /// Takes a permit, blocking while there is none.
+    ///
+    /// # Panics
+    ///
+    /// Under the default detector policy, when every permit is held by threads that wait
+    /// (directly or through others) for the calling thread: a certain deadlock.
+    #[track_caller]
+    pub fn acquire(&self) -> SemaphorePermit<'_> {
+        let _ = self.core.acquire(Location::caller(), None, Delivery::Policy);
+        SemaphorePermit::new(&self.core)
+    }
+
+    /// Like [`acquire`](BoundedSemaphore::acquire), returning a deadlock as an error.
+    ///
+    /// # Errors
+    ///
+    /// [`Deadlock`] with the report; no permit is taken.
+    #[track_caller]
+    pub fn acquire_checked(&self) -> Result<SemaphorePermit<'_>, Deadlock> {
+        self.core.acquire(Location::caller(), None, Delivery::Return)?;
+        Ok(SemaphorePermit::new(&self.core))
+    }
+
+    /// Takes a permit if one is free; never blocks.
+    #[track_caller]
+    pub fn try_acquire(&self) -> Option<SemaphorePermit<'_>> {
+        let now = Some(Some(Instant::now()));
+        matches!(self.core.acquire(Location::caller(), now, Delivery::Policy), Ok(true))
+            .then(|| SemaphorePermit::new(&self.core))
+    }
+
+    /// Waits at most `timeout` for a permit (zero: a poll).
+    #[track_caller]
+    pub fn acquire_timeout(&self, timeout: Duration) -> Option<SemaphorePermit<'_>> {
+        let deadline = Some(Instant::now().checked_add(timeout));
+        matches!(self.core.acquire(Location::caller(), deadline, Delivery::Policy), Ok(true))
+            .then(|| SemaphorePermit::new(&self.core))
+    }
+
+    /// Gives back a permit taken without a guard (see [`SemaphorePermit::forget`]).
+    ///
+    /// # Errors
+    ///
+    /// [`UsageError::OverRelease`] if that would raise the value above the initial one;
+    /// the value is then unchanged.
+    #[track_caller]
+    pub fn release(&self) -> Result<(), UsageError> {
+        self.core.release_bare(1, Location::caller())
+    }
+
+    /// Free permits right now.
+    pub fn available(&self) -> usize {
+        self.core.state.lock().value
+    }
+}
+
+/// A permit of a [`Semaphore`] or [`BoundedSemaphore`], given back when dropped.
+///
+/// Not `Send`: the detector counts the permit as held by the thread that took it. To hand a
+/// permit to another thread, [`forget`](SemaphorePermit::forget) it and call `release()`
+/// there.
+#[must_use = "the permit is given back as soon as it is dropped"]
+pub struct SemaphorePermit<'a> {
+    core: &'a SemCore,
+    _not_send: PhantomData<*const ()>,
+}
+
+impl<'a> SemaphorePermit<'a> {
+    fn new(core: &'a SemCore) -> Self {
+        SemaphorePermit {
+            core,
+            _not_send: PhantomData,
+        }
+    }
+
+    /// Keeps the permit taken without a guard: some thread must call `release()` later
+    /// (Python's bare `acquire()` ... `release()`).
+    pub fn forget(self) {
+        self.core.disown();
+        std::mem::forget(self);
+    }
+}
+
+impl Drop for SemaphorePermit<'_> {
+    fn drop(&mut self) {
+        self.core.release_guarded();
+    }
+}
+
+impl fmt::Debug for SemaphorePermit<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SemaphorePermit({})", self.core.meta.info().display_name())
+    }
+}
+
+impl fmt::Debug for Semaphore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Semaphore")
+            .field("name", &self.core.meta.info().display_name())
+            .field("available", &self.available())
+            .finish()
+    }
+}
+
+impl fmt::Debug for BoundedSemaphore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BoundedSemaphore")
+            .field("name", &self.core.meta.info().display_name())
+            .field("available", &self.available())
+            .finish()
+    }
+}
