@@ -30,7 +30,8 @@ use std::sync::atomic::{AtomicU8, Ordering};
 
 pub use registry::Kind;
 pub use report::{Held, OrderEdge, Report, ReportKind, ThreadState, WaitingFor};
-pub(crate) use report::{color_enabled, fmt_site};
+pub(crate) use report::fmt_site;
+pub use report::{color_enabled, color_enabled_stdout};
 
 use registry::{Hold, ResourceInfo, Site, global, with_local};
 

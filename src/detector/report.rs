@@ -456,8 +456,17 @@ impl fmt::Display for Report {
 }
 
 /// Whether output to stderr should be coloured: a terminal, and `NO_COLOR` unset.
-pub(crate) fn color_enabled() -> bool {
-    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
+pub fn color_enabled() -> bool {
+    no_color_unset() && std::io::stderr().is_terminal()
+}
+
+/// Whether output to stdout should be coloured: a terminal, and `NO_COLOR` unset.
+pub fn color_enabled_stdout() -> bool {
+    no_color_unset() && std::io::stdout().is_terminal()
+}
+
+fn no_color_unset() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
 pub(crate) fn fmt_site(site: Site) -> String {
@@ -479,6 +488,9 @@ fn trim_backtrace(bt: &backtrace::Backtrace) -> String {
             let (Some(file), Some(line)) = (sym.filename(), sym.lineno()) else { continue };
             let file = file.to_string_lossy();
             let foreign = file.starts_with("/rustc/")
+                || file.starts_with("./")
+                || file.contains("/std/src/")
+                || file.contains("/core/src/")
                 || file.contains("/.cargo/registry/")
                 || file.contains("/rustlib/")
                 || (file.contains(env!("CARGO_MANIFEST_DIR")) && OURS.iter().any(|o| file.contains(o)));

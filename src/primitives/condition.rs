@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex};
 
-use super::core::LockCore;
+use super::core::{LockCore, Patience};
 use super::lock::LockGuard;
 use super::rlock::RLockGuard;
 use crate::detector::registry::{Global, Kind, ResourceMeta, Site, Waitable, current_thread_id};
@@ -92,48 +92,47 @@ impl WaitTimeoutResult {
 /// A guard a [`Condition`] can wait with: a [`LockGuard`] or an [`RLockGuard`].
 ///
 /// Sealed: only synckit's guards implement it.
-pub trait ConditionGuard: sealed::Sealed {
-    #[doc(hidden)]
-    fn core(&self) -> &LockCore;
-    #[doc(hidden)]
-    fn release_for_wait(&mut self) -> u32;
-    #[doc(hidden)]
-    fn reacquire_after_wait(&mut self, site: Site, count: u32);
-}
+pub trait ConditionGuard: sealed::Sealed {}
+
+impl<T: ?Sized> ConditionGuard for LockGuard<'_, T> {}
+impl<T: ?Sized> ConditionGuard for RLockGuard<'_, T> {}
 
 mod sealed {
-    pub trait Sealed {}
-    impl<T: ?Sized> Sealed for super::LockGuard<'_, T> {}
-    impl<T: ?Sized> Sealed for super::RLockGuard<'_, T> {}
-}
+    use super::*;
 
-impl<T: ?Sized> ConditionGuard for LockGuard<'_, T> {
-    fn core(&self) -> &LockCore {
-        self.lock().core()
+    /// What a condition wait needs from a guard. Private: the methods hand out internals.
+    #[allow(private_interfaces)]
+    pub trait Sealed {
+        fn core(&self) -> &LockCore;
+        fn release_for_wait(&mut self) -> u32;
+        fn reacquire_after_wait(&mut self, site: Site, count: u32);
     }
-    fn release_for_wait(&mut self) -> u32 {
-        self.lock().core().release();
-        1
-    }
-    fn reacquire_after_wait(&mut self, site: Site, _count: u32) {
-        let _ = self.lock().core().acquire(
-            site,
-            super::core::Patience::Forever,
-            Delivery::Policy,
-            0,
-        );
-    }
-}
 
-impl<T: ?Sized> ConditionGuard for RLockGuard<'_, T> {
-    fn core(&self) -> &LockCore {
-        self.rlock().core()
+    #[allow(private_interfaces)]
+    impl<T: ?Sized> Sealed for LockGuard<'_, T> {
+        fn core(&self) -> &LockCore {
+            self.lock().core()
+        }
+        fn release_for_wait(&mut self) -> u32 {
+            self.lock().core().release();
+            1
+        }
+        fn reacquire_after_wait(&mut self, site: Site, _count: u32) {
+            let _ = self.lock().core().acquire(site, Patience::Forever, Delivery::Policy, 0);
+        }
     }
-    fn release_for_wait(&mut self) -> u32 {
-        self.rlock().release_all()
-    }
-    fn reacquire_after_wait(&mut self, site: Site, count: u32) {
-        let _ = self.rlock().restore(site, count, Delivery::Policy);
+
+    #[allow(private_interfaces)]
+    impl<T: ?Sized> Sealed for RLockGuard<'_, T> {
+        fn core(&self) -> &LockCore {
+            self.rlock().core()
+        }
+        fn release_for_wait(&mut self) -> u32 {
+            self.rlock().release_all()
+        }
+        fn reacquire_after_wait(&mut self, site: Site, count: u32) {
+            let _ = self.rlock().restore(site, count, Delivery::Policy);
+        }
     }
 }
 

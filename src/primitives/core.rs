@@ -16,7 +16,7 @@ use crate::detector::registry::{
 use crate::detector::wait_for::begin_wait;
 use crate::detector::{self, Deadlock, Delivery, Report, on_acquired, on_released};
 
-pub struct LockCore {
+pub(crate) struct LockCore {
     raw: parking_lot::RawMutex,
     /// Detector id of the owning thread; 0 when free (or when the detector is off).
     owner: AtomicU64,

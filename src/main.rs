@@ -1,0 +1,7 @@
+//! `cargo run`: the course front door and a tour of the detector.
+
+mod tour;
+
+fn main() {
+    tour::run();
+}
