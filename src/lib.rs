@@ -24,6 +24,8 @@ mod primitives;
 pub mod thread;
 mod world;
 
+pub use world::{Config, OnDeadlock, Outcome, PanicInfo, check, check_with};
+
 pub use detector::{Deadlock, Report};
 pub use error::{BrokenBarrier, UsageError};
 pub use primitives::barrier::Barrier;

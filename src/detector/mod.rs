@@ -24,6 +24,9 @@ pub(crate) mod lock_order;
 pub(crate) mod registry;
 mod report;
 pub(crate) mod wait_for;
+mod watchdog;
+
+pub use watchdog::watchdog;
 
 use std::fmt;
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -176,10 +179,10 @@ pub(crate) enum Delivery {
 /// Applies the policy to a report. `Ok(())` means: carry on (logged or off).
 pub(crate) fn deliver(mut report: Box<Report>, how: Delivery) -> Result<(), Deadlock> {
     report.resolve_backtraces();
-    crate::world::note_report(&report);
     if how == Delivery::Return {
         return Err(Deadlock { report });
     }
+    crate::world::note_report(&report);
     match policy() {
         Policy::Panic => {
             let text = report.render(color_enabled());
@@ -253,6 +256,9 @@ pub(crate) fn on_acquired(
             }
         }
         local.holds.push(hold);
+        if let Some(world) = &local.shared.world {
+            world.acquired(local.id, hold);
+        }
         report
     })
     .flatten()
@@ -261,12 +267,18 @@ pub(crate) fn on_acquired(
 /// Forgets the calling thread's hold on `meta` (a release).
 #[inline]
 pub(crate) fn on_released(meta: &registry::ResourceMeta) {
-    if let Some(id) = meta.existing_id()
-        && let Some(hold) = registry::pop_hold(id)
-        && hold.entered_graph
-    {
-        meta.in_order_graph.store(true, Ordering::Relaxed);
-    }
+    let Some(id) = meta.existing_id() else { return };
+    with_local(|local| {
+        let pos = local.holds.iter().rposition(|h| h.resource.id == id)?;
+        let hold = local.holds.remove(pos);
+        if hold.entered_graph {
+            meta.in_order_graph.store(true, Ordering::Relaxed);
+        }
+        if let Some(world) = &local.shared.world {
+            world.released(local.id, id);
+        }
+        Some(())
+    });
 }
 
 #[cold]

@@ -21,7 +21,7 @@ use std::time::Instant;
 use parking_lot::{Mutex, MutexGuard};
 
 use super::lock_order::{EdgeCache, LockOrder};
-use crate::world::WorldLink;
+use crate::world::World;
 
 /// A call site, as captured by `#[track_caller]`.
 pub(crate) type Site = &'static Location<'static>;
@@ -218,10 +218,9 @@ pub(crate) struct Hold {
 
 /// A thread as other threads see it.
 pub(crate) struct ThreadShared {
-    pub id: u64,
     pub name: String,
     pub alive: AtomicBool,
-    pub world: Option<Arc<WorldLink>>,
+    pub world: Option<Arc<World>>,
 }
 
 /// What a thread waits for. Lives in [`Global::waiting`] while the thread is blocked.
@@ -324,7 +323,6 @@ impl Local {
             None => format!("thread-{id}"),
         });
         let shared = Arc::new(ThreadShared {
-            id,
             name,
             alive: AtomicBool::new(true),
             world,
@@ -385,7 +383,7 @@ pub(crate) fn current_thread_id() -> u64 {
     with_local(|l| l.id).unwrap_or(0)
 }
 
-/// The calling thread's shared record.
+/// The calling thread's shared record (name, liveness), for evidence kept after it exits.
 pub(crate) fn current_thread() -> Option<Arc<ThreadShared>> {
     with_local(|l| l.shared.clone())
 }
@@ -418,11 +416,6 @@ pub(crate) fn adjust_hold(id: u64, delta: i32) {
 /// The calling thread's hold on `id`, if any.
 pub(crate) fn find_hold(id: u64) -> Option<Hold> {
     with_local(|l| l.holds.iter().rev().find(|h| h.resource.id == id).copied()).flatten()
-}
-
-/// A snapshot of the calling thread's holds.
-pub(crate) fn my_holds() -> Vec<Hold> {
-    with_local(|l| l.holds.clone()).unwrap_or_default()
 }
 
 /// Whether `SYNCKIT_BACKTRACE=1` asks for a backtrace on every acquire path.

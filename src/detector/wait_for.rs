@@ -23,7 +23,7 @@ use super::registry::{
     with_local,
 };
 use super::report::{Report, ThreadState};
-use crate::world::WorldLink;
+use crate::world::World;
 
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
 enum Node {
@@ -101,7 +101,7 @@ pub(crate) fn find_deadlock(g: &Global, me: u64) -> Option<Cycle> {
 /// A registered wait; dropping it removes the record (and tells the thread's world).
 pub(crate) struct WaitRegistration {
     thread: u64,
-    world: Option<Arc<WorldLink>>,
+    world: Option<Arc<World>>,
     timed: bool,
 }
 
@@ -140,6 +140,7 @@ pub(crate) fn begin_wait(
         since: Instant::now(),
         backtrace,
     };
+    super::watchdog::start_from_env();
     let mut g = global();
     g.waiting.insert(me, record);
     g.published.insert(me, holds);

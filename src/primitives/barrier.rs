@@ -158,6 +158,7 @@ impl Barrier {
             if matches!(st.phase, Phase::Broken | Phase::Resetting) {
                 result = Err(BrokenBarrier);
             }
+            crate::world::leaving_wait();
             drop(st);
             drop(registration);
             st = self.state.lock();

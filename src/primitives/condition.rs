@@ -11,7 +11,11 @@ use parking_lot::{Condvar, Mutex};
 use super::core::{LockCore, Patience};
 use super::lock::LockGuard;
 use super::rlock::RLockGuard;
-use crate::detector::registry::{Global, Kind, ResourceMeta, Site, Waitable, current_thread_id};
+use std::sync::Arc;
+
+use crate::detector::registry::{
+    Global, Kind, ResourceMeta, Site, ThreadShared, Waitable, current_thread, current_thread_id,
+};
 use crate::detector::wait_for::begin_wait;
 use crate::detector::{Delivery, fmt_site};
 use crate::error::UsageError;
@@ -72,7 +76,7 @@ struct CondState {
     /// Tickets notified but not yet woken up.
     woken: Vec<(u64, u64)>,
     /// The last few notifies: `(thread, site, woke)`, for closed-world evidence.
-    notifiers: VecDeque<(u64, Site, usize)>,
+    notifiers: VecDeque<(Option<Arc<ThreadShared>>, Site, usize)>,
 }
 
 /// Whether a timed wait ended by a notify or by its timeout.
@@ -253,7 +257,7 @@ impl Condition {
     #[track_caller]
     pub fn notify(&self, n: usize) -> usize {
         let site = Location::caller();
-        let me = current_thread_id();
+        let me = current_thread();
         let mut st = self.state.lock();
         let mut woke = 0;
         while woke < n {
@@ -321,6 +325,7 @@ impl Condition {
             let mut st = self.state.lock();
             loop {
                 if let Some(pos) = st.woken.iter().position(|&(t, _)| t == ticket) {
+                    crate::world::leaving_wait();
                     st.woken.swap_remove(pos);
                     break true;
                 }
@@ -357,15 +362,25 @@ impl Waitable for Condition {
         let name = self.meta.info().display_name();
         Some(match st.notifiers.back() {
             None => format!("no thread has ever notified Condition `{name}`"),
-            Some(&(thread, site, woke)) => {
-                let who = g.thread_name(thread);
-                let alive = if g.is_alive(thread) { "still alive" } else { "which has exited" };
+            Some((thread, site, woke)) => {
+                let (who, alive) = describe_thread(g, thread.as_ref());
                 format!(
                     "Condition `{name}` was last notified by `{who}` at {} (woke {woke}), {alive}",
                     fmt_site(site)
                 )
             }
         })
+    }
+}
+
+/// A thread's name and whether it is still alive, from a record kept at the time it acted.
+pub(crate) fn describe_thread(_g: &Global, thread: Option<&Arc<ThreadShared>>) -> (String, &'static str) {
+    match thread {
+        Some(t) => (
+            t.name.clone(),
+            if t.alive.load(std::sync::atomic::Ordering::Acquire) { "still alive" } else { "which has exited" },
+        ),
+        None => ("an exiting thread".to_string(), "which has exited"),
     }
 }
 

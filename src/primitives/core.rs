@@ -195,8 +195,12 @@ impl Waitable for LockCore {
         true
     }
 
-    fn satisfiable(&self, _waiter: u64) -> bool {
-        !self.raw.is_locked()
+    fn satisfiable(&self, waiter: u64) -> bool {
+        // Stuck only while another known thread holds it. Just after a release the owner
+        // is 0 (cleared before the unlock) until the next thread records itself, so a
+        // hand-over in flight never looks stuck.
+        let owner = self.owner.load(Ordering::Relaxed);
+        !(self.raw.is_locked() && owner != 0 && owner != waiter)
     }
 }
 

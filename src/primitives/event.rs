@@ -7,7 +7,10 @@ use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex};
 
-use crate::detector::registry::{Global, Kind, ResourceMeta, Site, Waitable, current_thread_id};
+use std::sync::Arc;
+
+use super::condition::describe_thread;
+use crate::detector::registry::{Global, Kind, ResourceMeta, Site, ThreadShared, Waitable, current_thread};
 use crate::detector::wait_for::begin_wait;
 use crate::detector::fmt_site;
 
@@ -41,8 +44,11 @@ pub struct Event {
 #[derive(Default)]
 struct EventState {
     flag: bool,
+    /// Bumped by every `set()`, so a waiter woken by a set that was cleared again before
+    /// it ran still returns (as in Python, where `wait` returns once notified).
+    sets: u64,
     /// The last few `set()` calls, for closed-world evidence.
-    setters: VecDeque<(u64, Site)>,
+    setters: VecDeque<(Option<Arc<ThreadShared>>, Site)>,
 }
 
 impl Default for Event {
@@ -72,9 +78,10 @@ impl Event {
     /// Sets the flag and wakes every waiting thread.
     #[track_caller]
     pub fn set(&self) {
-        let me = current_thread_id();
+        let me = current_thread();
         let mut st = self.state.lock();
         st.flag = true;
+        st.sets += 1;
         if st.setters.len() == 8 {
             st.setters.pop_front();
         }
@@ -113,17 +120,24 @@ impl Event {
         }
         let registration = begin_wait(self, self.meta.info(), site, deadline.is_some(), false).ok();
         let mut st = self.state.lock();
-        while !st.flag {
+        let sets_before = st.sets;
+        let mut signalled = st.flag;
+        while !signalled {
             match deadline {
                 None | Some(None) => self.cv.wait(&mut st),
                 Some(Some(d)) => {
                     if self.cv.wait_until(&mut st, d).timed_out() {
+                        signalled = st.flag || st.sets != sets_before;
                         break;
                     }
                 }
             }
+            signalled = st.flag || st.sets != sets_before;
         }
-        let flag = st.flag;
+        if signalled {
+            crate::world::leaving_wait();
+        }
+        let flag = signalled;
         drop(st);
         drop(registration);
         flag
@@ -144,11 +158,10 @@ impl Waitable for Event {
         let name = self.meta.info().display_name();
         Some(match st.setters.back() {
             None => format!("no thread has ever set Event `{name}`"),
-            Some(&(t, site)) => {
-                let alive = if g.is_alive(t) { "still alive" } else { "which has exited" };
+            Some((t, site)) => {
+                let (who, alive) = describe_thread(g, t.as_ref());
                 format!(
-                    "Event `{name}` was last set by `{}` at {} (and cleared since), {alive}",
-                    g.thread_name(t),
+                    "Event `{name}` was last set by `{who}` at {} (and cleared since), {alive}",
                     fmt_site(site)
                 )
             }

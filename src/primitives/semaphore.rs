@@ -8,7 +8,13 @@ use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex};
 
-use crate::detector::registry::{Global, Kind, ResourceMeta, Site, Waitable, current_thread_id};
+use std::sync::Arc;
+
+use super::condition::describe_thread;
+use crate::detector::registry::{
+    Global, Hold, ThreadShared, current_thread, Kind, ResourceMeta, Site, Waitable, adjust_hold, current_thread_id, find_hold, pop_hold,
+    push_hold,
+};
 use crate::detector::wait_for::begin_wait;
 use crate::detector::{self, Deadlock, Delivery, fmt_site};
 use crate::error::UsageError;
@@ -28,7 +34,7 @@ struct SemState {
     /// Threads holding permits through guards, with how many.
     holders: Vec<(u64, u32)>,
     /// The last few bare `release()` calls: `(thread, site)`, for closed-world evidence.
-    releasers: VecDeque<(u64, Site)>,
+    releasers: VecDeque<(Option<Arc<ThreadShared>>, Site)>,
 }
 
 impl SemState {
@@ -50,11 +56,33 @@ impl SemCore {
         }
     }
 
-    fn take(&self, st: &mut SemState, me: u64) {
+    fn take(&self, st: &mut SemState, me: u64, site: Site) {
         st.value -= 1;
         match st.holders.iter_mut().find(|(t, _)| *t == me) {
             Some((_, n)) => *n += 1,
             None => st.holders.push((me, 1)),
+        }
+        // The thread's own list of holds, for reports ("holds `pool` x2").
+        if detector::enabled() {
+            let id = self.meta.id();
+            if find_hold(id).is_some() {
+                adjust_hold(id, 1);
+            } else {
+                push_hold(Hold { resource: self.meta.info(), site, count: 1, subclass: 0, entered_graph: false });
+            }
+        }
+    }
+
+    fn forget_hold(&self) {
+        if detector::enabled() {
+            let id = self.meta.id();
+            match find_hold(id) {
+                Some(h) if h.count > 1 => adjust_hold(id, -1),
+                Some(_) => {
+                    pop_hold(id);
+                }
+                None => {}
+            }
         }
     }
 
@@ -64,7 +92,7 @@ impl SemCore {
         {
             let mut st = self.state.lock();
             if st.value > 0 {
-                self.take(&mut st, me);
+                self.take(&mut st, me, site);
                 return Ok(true);
             }
         }
@@ -86,7 +114,8 @@ impl SemCore {
         let mut st = self.state.lock();
         let got = loop {
             if st.value > 0 {
-                self.take(&mut st, me);
+                crate::world::leaving_wait();
+                self.take(&mut st, me, site);
                 break true;
             }
             match deadline {
@@ -94,7 +123,8 @@ impl SemCore {
                 Some(Some(d)) => {
                     if self.cv.wait_until(&mut st, d).timed_out() {
                         if st.value > 0 {
-                            self.take(&mut st, me);
+                            crate::world::leaving_wait();
+                            self.take(&mut st, me, site);
                             break true;
                         }
                         break false;
@@ -119,6 +149,7 @@ impl SemCore {
         }
         st.value += 1;
         drop(st);
+        self.forget_hold();
         self.cv.notify_one();
         crate::world::note_progress();
     }
@@ -133,10 +164,12 @@ impl SemCore {
                 st.holders.swap_remove(pos);
             }
         }
+        drop(st);
+        self.forget_hold();
     }
 
     fn release_bare(&self, n: usize, site: Site) -> Result<(), UsageError> {
-        let me = current_thread_id();
+        let me = current_thread();
         let mut st = self.state.lock();
         if let Some(max) = self.bound
             && st.value.saturating_add(n) > max
@@ -192,9 +225,9 @@ impl Waitable for SemCore {
         };
         let released = match st.releasers.back() {
             None => "nobody has ever called release()".to_string(),
-            Some(&(t, site)) => {
-                let alive = if g.is_alive(t) { "still alive" } else { "which has exited" };
-                format!("last release() by `{}` at {}, {alive}", g.thread_name(t), fmt_site(site))
+            Some((t, site)) => {
+                let (who, alive) = describe_thread(g, t.as_ref());
+                format!("last release() by `{who}` at {}, {alive}", fmt_site(site))
             }
         };
         Some(format!("{} `{name}` has 0 permits; {held}; {released}", self.meta.kind()))

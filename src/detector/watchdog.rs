@@ -1,0 +1,94 @@
+//! The opt-in watchdog for code outside [`check`](crate::check): threads blocked longer than
+//! a limit are reported as a *stall* — a suspicion, never a proven deadlock — once per stall.
+
+use std::collections::HashSet;
+use std::sync::Once;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use super::report::{Report, ReportKind};
+use super::wait_for::thread_state;
+use super::{Policy, global, policy};
+
+static STARTED: AtomicBool = AtomicBool::new(false);
+
+/// Starts the watchdog: every blocked wait older than `limit` is printed to stderr as a
+/// stall report, once per wait. Returns `false` if a watchdog was already running.
+/// `SYNCKIT_WATCHDOG=5s` (or `500ms`) starts one at the first blocking wait.
+pub fn watchdog(limit: Duration) -> bool {
+    if STARTED.swap(true, Ordering::SeqCst) {
+        return false;
+    }
+    std::thread::Builder::new()
+        .name("synckit-watchdog".into())
+        .spawn(move || run(limit))
+        .is_ok()
+}
+
+/// Starts the watchdog from `SYNCKIT_WATCHDOG`, once.
+pub(crate) fn start_from_env() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        if let Ok(value) = std::env::var("SYNCKIT_WATCHDOG") {
+            match parse_duration(&value) {
+                Some(limit) => {
+                    watchdog(limit);
+                }
+                None => eprintln!(
+                    "synckit: SYNCKIT_WATCHDOG={value:?} is not a duration like `5s` or `500ms`; no watchdog"
+                ),
+            }
+        }
+    });
+}
+
+/// Parses `5s`, `500ms` or a bare number of seconds.
+pub(crate) fn parse_duration(s: &str) -> Option<Duration> {
+    let s = s.trim();
+    if let Some(ms) = s.strip_suffix("ms") {
+        return ms.trim().parse::<u64>().ok().map(Duration::from_millis);
+    }
+    let secs = s.strip_suffix('s').unwrap_or(s).trim();
+    secs.parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite() && *v > 0.0)
+        .map(Duration::from_secs_f64)
+}
+
+fn run(limit: Duration) {
+    let mut reported: HashSet<(u64, Instant)> = HashSet::new();
+    let tick = (limit / 4).max(Duration::from_millis(10));
+    loop {
+        std::thread::sleep(tick);
+        if policy() == Policy::Off {
+            continue;
+        }
+        let g = global();
+        let stalled: Vec<(u64, Instant)> = g
+            .waiting
+            .iter()
+            .filter(|(_, w)| w.since.elapsed() >= limit)
+            .map(|(&t, w)| (t, w.since))
+            .filter(|key| !reported.contains(key))
+            .collect();
+        if stalled.is_empty() {
+            continue;
+        }
+        let mut report = Report::new(
+            ReportKind::Stall,
+            format!(
+                "stall (a suspicion, not a proven deadlock): {} thread{} blocked for more than {limit:?}",
+                stalled.len(),
+                if stalled.len() == 1 { "" } else { "s" }
+            ),
+            "if nothing will ever end these waits, this is a deadlock the detector cannot prove \
+             outside a closed world: run the code inside synckit::check to get a verdict",
+        );
+        for &(t, since) in &stalled {
+            reported.insert((t, since));
+            report.push_thread(thread_state(&g, t));
+        }
+        drop(g);
+        report.eprint();
+    }
+}
