@@ -40,6 +40,9 @@ struct Exit {
 impl Waitable for Exit {
     fn owners(&self, out: &mut Vec<u64>) -> bool {
         // Only the thread itself can end a join on it, by finishing.
+        if *self.done.lock() {
+            return false;
+        }
         match self.thread.load(Ordering::Acquire) {
             0 => false,
             t => {

@@ -64,6 +64,11 @@ pub(crate) fn find_deadlock(g: &Global, me: u64) -> Option<Cycle> {
             }
             graph.add_edge(resource, Node::Thread(owner), ());
             if !g.is_alive(owner) {
+                // An owner can finish its part (a joined thread ends) just before it dies:
+                // only a wait that is still unsatisfiable after the death is stuck.
+                if wait.probe().satisfiable(thread) {
+                    return None;
+                }
                 exited_owner.get_or_insert(owner);
             } else if seen.insert(owner) {
                 stack.push(owner);
