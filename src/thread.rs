@@ -182,7 +182,7 @@ where
     F: FnOnce() + Send + 'static,
 {
     let exit = new_exit(name, Location::caller());
-    world.thread_spawning(name);
+    world.thread_spawning(name, false);
     let inner = std::thread::Builder::new()
         .name(name.to_string())
         .spawn(body(name.to_string(), Some(world), exit.clone(), f))
@@ -205,7 +205,7 @@ where
     let exit = new_exit(name, Location::caller());
     let world = world::current_world();
     if let Some(w) = &world {
-        w.thread_spawning(name);
+        w.thread_spawning(name, true);
     }
     let inner = std::thread::Builder::new()
         .name(name.to_string())
@@ -255,7 +255,7 @@ impl<'scope> Scope<'scope, '_> {
         let exit = new_exit(name, Location::caller());
         let world = world::current_world();
         if let Some(w) = &world {
-            w.thread_spawning(name);
+            w.thread_spawning(name, true);
         }
         let inner = std::thread::Builder::new()
             .name(name.to_string())

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use synckit::detector::ReportKind;
-use synckit::{Barrier, Lock, Report};
+use synckit::{Barrier, Condition, Lock, Report};
 
 /// A plain Lock taken twice by one thread: reported at once as a re-entrant acquire.
 pub fn reentrancy() -> Report {
@@ -58,9 +58,36 @@ pub fn inversion() -> Report {
     }
 }
 
+/// A consumer waits with `if` for an item; the producer's notify came before the wait, so
+/// the wake-up is lost. Inside `check`, the closed world sees that nobody is left to wake it.
+pub fn lost_wake_up() -> Report {
+    let outcome = synckit::check(|| {
+        let shared = Arc::new((Lock::new(Vec::<u32>::new()).named("queue"), Condition::new().named("not_empty")));
+        let producer = {
+            let shared = shared.clone();
+            synckit::thread::spawn_named("producer", move || {
+                let (queue, not_empty) = &*shared;
+                queue.acquire().push(1);
+                not_empty.notify(1); // nobody is waiting yet: this wake-up is lost
+            })
+        };
+        producer.join().expect("producer");
+        let (queue, not_empty) = &*shared;
+        let mut items = queue.acquire();
+        items.pop();
+        if items.is_empty() {
+            not_empty.wait(&mut items); // `if`, not `while`, and no more notifies will come
+        }
+    });
+    match outcome {
+        synckit::Outcome::Deadlock(report) => report,
+        other => unreachable!("the consumer can only hang: {other}"),
+    }
+}
+
 /// Runs every demonstration and prints its report.
 pub fn run() {
-    let demos: [(&str, &str, fn() -> Report); 3] = [
+    let demos: [(&str, &str, fn() -> Report); 4] = [
         (
             "1. Re-entrancy",
             "`deposit` holds the account's Lock and calls `audit`, which takes it again.",
@@ -75,6 +102,11 @@ pub fn run() {
             "3. Lock-order inversion (no deadlock this run)",
             "ledger then audit_log, later audit_log then ledger, on one thread.",
             inversion,
+        ),
+        (
+            "4. Lost wake-up, caught by a closed world (synckit::check)",
+            "the producer notifies before the consumer waits; the consumer waits with `if`.",
+            lost_wake_up,
         ),
     ];
     for (title, what, demo) in demos {

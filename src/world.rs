@@ -191,13 +191,14 @@ impl World {
         self.epoch.fetch_add(1, Ordering::SeqCst);
     }
 
-    pub(crate) fn thread_spawning(&self, name: &str) {
-        let (me, my_name) = with_local(|l| (l.id, l.shared.name.clone())).unwrap_or_default();
-        let mut st = self.state.lock();
-        st.pending += 1;
-        st.names.entry(me).or_insert(my_name);
-        drop(st);
-        self.event(me, format!("spawn {name}"));
+    /// A thread of this world is about to be spawned; `by_member` is false for the first
+    /// thread, spawned by `check`'s caller (which is not part of the world).
+    pub(crate) fn thread_spawning(&self, name: &str, by_member: bool) {
+        self.state.lock().pending += 1;
+        if by_member {
+            let me = crate::detector::registry::current_thread_id();
+            self.event(me, format!("spawn {name}"));
+        }
     }
 
     pub(crate) fn thread_started(&self, id: u64) {
@@ -298,9 +299,11 @@ impl World {
         let width = tl.iter().map(|e| e.text.len()).max().unwrap_or(10).clamp(12, 34) + 2;
         let mut out = String::new();
         let _ = write!(out, "  {:>9}  ", "time");
+        let mut header = String::new();
         for &c in &columns {
-            let _ = write!(out, "{:<width$}", name(c));
+            let _ = write!(header, "{:<width$}", name(c));
         }
+        out.push_str(header.trim_end());
         out.push('\n');
         for e in tl.iter() {
             let col = columns.iter().position(|&c| c == e.thread).unwrap_or(0);
@@ -400,6 +403,13 @@ pub(crate) fn note_report(report: &Report) {
     if let Some(w) = current_world() {
         w.state.lock().reports.push(report.clone());
         w.cv.notify_all();
+    }
+}
+
+/// Adds an event to the calling thread's world timeline (nothing outside a world).
+pub(crate) fn note_event(text: impl FnOnce() -> String) {
+    if let Some((me, Some(w))) = with_local(|l| (l.id, l.shared.world.clone())) {
+        w.event(me, text());
     }
 }
 

@@ -13,7 +13,7 @@
 //! Cost: a per-thread direct-mapped cache of `(from, to, gates)` keys already registered,
 //! so nesting in a known order takes no global lock. A miss takes the global lock once.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use petgraph::Direction;
 use petgraph::stable_graph::{EdgeIndex, NodeIndex, StableDiGraph};
@@ -105,6 +105,11 @@ impl Hold {
 
 struct NodeData {
     name: String,
+    /// The node's key (lock id, or class key): what `reported` remembers inversions by.
+    key: u64,
+    /// Whether an inversion through this node was reported (so removing it must also
+    /// forget that report).
+    in_report: bool,
 }
 
 #[derive(Clone)]
@@ -122,8 +127,15 @@ struct EdgeData {
 pub(crate) struct LockOrder {
     graph: StableDiGraph<NodeData, EdgeData>,
     nodes: HashMap<u64, NodeIndex>,
+    /// The inversions already reported, each as its sorted `(from, to)` node keys. Keys, not
+    /// `NodeIndex`es: a `StableGraph` reuses the index of a removed node, so an index-based
+    /// key would silence a new inversion between new locks that happen to reuse the slots.
     reported: HashSet<Vec<(u64, u64)>>,
 }
+
+/// How many edge visits a search for a simple gate-free cycle may take before it settles
+/// for the cheaper walk search (which may report a walk through two gate-covered cycles).
+const SIMPLE_CYCLE_BUDGET: usize = 20_000;
 
 impl LockOrder {
     fn node(&mut self, key: u64, info: &ResourceInfo, subclass: u32) -> NodeIndex {
@@ -135,7 +147,11 @@ impl LockOrder {
             (Some(class), k) => format!("class {class}/{k}"),
             (None, _) => info.display_name(),
         };
-        let n = self.graph.add_node(NodeData { name });
+        let n = self.graph.add_node(NodeData {
+            name,
+            key,
+            in_report: false,
+        });
         self.nodes.insert(key, n);
         n
     }
@@ -148,6 +164,10 @@ impl LockOrder {
     /// Removes a dropped lock and its edges.
     pub fn remove(&mut self, key: u64) {
         if let Some(n) = self.nodes.remove(&key) {
+            if self.graph[n].in_report {
+                self.reported
+                    .retain(|cycle| !cycle.iter().any(|&(x, y)| x == key || y == key));
+            }
             self.graph.remove_node(n);
         }
     }
@@ -169,10 +189,16 @@ impl LockOrder {
             Some(e) => {
                 let data = &mut self.graph[e];
                 let before = data.gates.len();
-                data.gates.retain(|g| gates.contains(g));
+                data.gates.retain(|g| gates.binary_search(g).is_ok());
                 if data.gates.len() == before {
                     return None; // nothing new: same or wider gates than already known
                 }
+                // Taken with fewer gates than before: this is the acquire a report about
+                // the edge must point at (the earlier ones were covered by a gate).
+                data.from_site = from_hold.site;
+                data.to_site = ctx.site;
+                data.thread = ctx.thread.to_string();
+                data.timed = ctx.timed;
                 e
             }
             None => self.graph.add_edge(
@@ -192,19 +218,185 @@ impl LockOrder {
             .iter()
             .map(|&e| {
                 let (x, y) = self.graph.edge_endpoints(e).expect("live edge");
-                (x.index() as u64, y.index() as u64)
+                (self.graph[x].key, self.graph[y].key)
             })
             .collect();
         key.sort_unstable();
+        key.dedup();
         if !self.reported.insert(key) {
             return None;
+        }
+        for &e in &cycle {
+            let (x, _) = self.graph.edge_endpoints(e).expect("live edge");
+            self.graph[x].in_report = true;
         }
         Some(self.report(&cycle, ctx))
     }
 
-    /// A cycle through `edge` (a -> b): a path b ~> a whose edges, with `edge`, share no
-    /// common gate. Returns the cycle's edges starting with `edge`.
+    /// Which of `gates` (bit `i` for `gates[i]`, among those set in `mask`) the edge `e`
+    /// was always taken under.
+    fn common_gates(&self, e: EdgeIndex, gates: &[u64], mask: u64) -> u64 {
+        let edge_gates = &self.graph[e].gates;
+        let mut out = 0;
+        for (bit, g) in gates.iter().enumerate() {
+            if mask & (1 << bit) != 0 && edge_gates.binary_search(g).is_ok() {
+                out |= 1 << bit;
+            }
+        }
+        out
+    }
+
+    /// A cycle through `edge` (a -> b) that is *simple* (no lock twice: a deadlock needs
+    /// each lock held by one thread) and whose edges, with `edge`, share no gate. Returns
+    /// the cycle's edges starting with `edge`.
+    ///
+    /// Backtracking over simple paths from `b`, but only while the path still shares a gate
+    /// with `edge` (rare, and short in practice): as soon as it shares none, one
+    /// breadth-first search decides whether the path can be closed back to `a`. When `edge`
+    /// has no gates (the common case) that is a single BFS. Past [`SIMPLE_CYCLE_BUDGET`]
+    /// steps it falls back to [`find_walk`](Self::find_walk), which never misses a cycle.
     fn find_cycle(&self, edge: EdgeIndex) -> Option<Vec<EdgeIndex>> {
+        let (a, b) = self.graph.edge_endpoints(edge)?;
+        let gates = &self.graph[edge].gates;
+        let gates = &gates[..gates.len().min(63)];
+        let full: u64 = (1u64 << gates.len()) - 1;
+        if a == b {
+            return (full == 0).then(|| vec![edge]);
+        }
+        let mut budget = SIMPLE_CYCLE_BUDGET;
+        let mut on_path: HashSet<NodeIndex> = HashSet::from([a, b]);
+        let close = |path: &[EdgeIndex], rest: Vec<EdgeIndex>| {
+            let mut cycle = vec![edge];
+            cycle.extend_from_slice(path);
+            cycle.extend(rest);
+            cycle
+        };
+        if full == 0 {
+            let rest = self.bfs_to(b, a, edge, &on_path, &mut budget);
+            if budget == 0 {
+                return self.find_walk(edge);
+            }
+            return Some(close(&[], rest?));
+        }
+        struct Frame {
+            mask: u64,
+            out: Vec<EdgeIndex>,
+            next: usize,
+        }
+        let outgoing = |n: NodeIndex| -> Vec<EdgeIndex> {
+            self.graph
+                .edges_directed(n, Direction::Outgoing)
+                .map(|e| e.id())
+                .filter(|&e| e != edge)
+                .collect()
+        };
+        let mut frames = vec![Frame {
+            mask: full,
+            out: outgoing(b),
+            next: 0,
+        }];
+        // The edges from `b` to the top frame's node.
+        let mut path: Vec<EdgeIndex> = vec![];
+        while let Some(top) = frames.last_mut() {
+            let Some(&e) = top.out.get(top.next) else {
+                frames.pop();
+                if let Some(e) = path.pop() {
+                    on_path.remove(&self.graph.edge_endpoints(e).expect("live edge").1);
+                }
+                continue;
+            };
+            top.next += 1;
+            let mask = self.common_gates(e, gates, top.mask);
+            budget = match budget.checked_sub(1) {
+                Some(left) => left,
+                None => return self.find_walk(edge),
+            };
+            let (_, t) = self.graph.edge_endpoints(e).expect("live edge");
+            if t == a {
+                if mask == 0 {
+                    path.push(e);
+                    return Some(close(&path, vec![]));
+                }
+                continue;
+            }
+            if on_path.contains(&t) {
+                continue;
+            }
+            if mask == 0 {
+                // Every simple way on from `t` that avoids the path closes an uncovered
+                // cycle: one BFS finds one or proves there is none.
+                on_path.insert(t);
+                let rest = self.bfs_to(t, a, edge, &on_path, &mut budget);
+                on_path.remove(&t);
+                if budget == 0 {
+                    return self.find_walk(edge);
+                }
+                if let Some(rest) = rest {
+                    path.push(e);
+                    return Some(close(&path, rest));
+                }
+                continue;
+            }
+            on_path.insert(t);
+            path.push(e);
+            frames.push(Frame {
+                mask,
+                out: outgoing(t),
+                next: 0,
+            });
+        }
+        None
+    }
+
+    /// Breadth-first: a path `from ~> to` through no node of `avoid` (but `to`), not using
+    /// `skip`. Spends one unit of `budget` per edge looked at and gives up at zero.
+    fn bfs_to(
+        &self,
+        from: NodeIndex,
+        to: NodeIndex,
+        skip: EdgeIndex,
+        avoid: &HashSet<NodeIndex>,
+        budget: &mut usize,
+    ) -> Option<Vec<EdgeIndex>> {
+        let mut parent: HashMap<NodeIndex, EdgeIndex> = HashMap::new();
+        let mut queue = VecDeque::from([from]);
+        while let Some(n) = queue.pop_front() {
+            for e in self.graph.edges_directed(n, Direction::Outgoing) {
+                if e.id() == skip {
+                    continue;
+                }
+                let t = e.target();
+                if t == to {
+                    let mut rest = vec![e.id()];
+                    let mut cur = n;
+                    while cur != from {
+                        let pe = parent[&cur];
+                        rest.push(pe);
+                        cur = self.graph.edge_endpoints(pe).expect("live edge").0;
+                    }
+                    rest.reverse();
+                    return Some(rest);
+                }
+                *budget = budget.saturating_sub(1);
+                if *budget == 0 {
+                    return None;
+                }
+                if t == from || avoid.contains(&t) || parent.contains_key(&t) {
+                    continue;
+                }
+                parent.insert(t, e.id());
+                queue.push_back(t);
+            }
+        }
+        None
+    }
+
+    /// A closed walk through `edge` (a -> b): a path b ~> a, possibly through a lock
+    /// twice, whose edges, with `edge`, share no common gate. Polynomial (states are
+    /// `(node, gates still common)`), and it finds every gate-free simple cycle; but it can
+    /// also return a walk around two cycles each covered by its own gate, which is not a
+    /// deadlock. Only the fallback of [`find_cycle`](Self::find_cycle) on huge searches.
+    fn find_walk(&self, edge: EdgeIndex) -> Option<Vec<EdgeIndex>> {
         let (a, b) = self.graph.edge_endpoints(edge)?;
         let gates = &self.graph[edge].gates;
         let gates = &gates[..gates.len().min(63)];

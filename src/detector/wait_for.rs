@@ -160,6 +160,8 @@ pub(crate) fn begin_wait(
     }
     drop(g);
     if let Some(world) = &world {
+        let timed_note = if timed { " (timed)" } else { "" };
+        world.event(me, format!("wait `{}`{timed_note}", resource.display_name()));
         world.blocked(me, timed);
     }
     Ok(WaitRegistration {

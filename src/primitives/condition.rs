@@ -274,6 +274,7 @@ impl Condition {
             self.cv.notify_all();
         }
         crate::world::note_progress();
+        crate::world::note_event(|| format!("notify `{}` (woke {woke})", self.meta.info().display_name()));
         woke
     }
 

@@ -89,6 +89,7 @@ impl Event {
         drop(st);
         self.cv.notify_all();
         crate::world::note_progress();
+        crate::world::note_event(|| format!("set `{}`", self.meta.info().display_name()));
     }
 
     /// Clears the flag: later waits block until the next `set()`.
