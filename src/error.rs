@@ -43,7 +43,11 @@ impl fmt::Display for UsageError {
                  initial value {max}. Release only what you acquired (drop the permit, or call \
                  release() once per forgotten permit)"
             ),
-            UsageError::ConditionLockMismatch { condition, first, second } => write!(
+            UsageError::ConditionLockMismatch {
+                condition,
+                first,
+                second,
+            } => write!(
                 f,
                 "Condition `{condition}` was used with lock `{first}` and now with `{second}`. \
                  A condition belongs to one lock: create one Condition per lock"

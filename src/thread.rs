@@ -14,7 +14,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use parking_lot::{Condvar, Mutex};
 
-use crate::detector::registry::{Global, Kind, ResourceMeta, Site, Waitable, current_thread_id, with_local};
+use crate::detector::registry::{
+    Global, Kind, ResourceMeta, Site, Waitable, current_thread_id, with_local,
+};
 use crate::detector::wait_for::begin_wait;
 use crate::detector::{self, Delivery};
 use crate::error::UsageError;
@@ -152,7 +154,12 @@ fn new_exit(name: &str, site: Site) -> Arc<Exit> {
 
 /// Wraps a thread body: registers the thread under its name and world, and marks it
 /// finished (waking joiners) however it ends.
-fn body<T>(name: String, world: Option<Arc<World>>, exit: Arc<Exit>, f: impl FnOnce() -> T) -> impl FnOnce() -> T {
+fn body<T>(
+    name: String,
+    world: Option<Arc<World>>,
+    exit: Arc<Exit>,
+    f: impl FnOnce() -> T,
+) -> impl FnOnce() -> T {
     move || {
         PENDING.with(|p| *p.borrow_mut() = (Some(name), world.clone()));
         let me = current_thread_id();

@@ -39,7 +39,8 @@ pub fn ab_ba() -> Report {
     let t2 = spawn("transfer-2", b, a);
     let r1 = t1.join().expect("transfer-1");
     let r2 = t2.join().expect("transfer-2");
-    r1.or(r2).expect("exactly one of the two threads closes the cycle")
+    r1.or(r2)
+        .expect("exactly one of the two threads closes the cycle")
 }
 
 /// A run that does *not* deadlock, but takes two locks in both orders: the lock-order
@@ -62,7 +63,10 @@ pub fn inversion() -> Report {
 /// the wake-up is lost. Inside `check`, the closed world sees that nobody is left to wake it.
 pub fn lost_wake_up() -> Report {
     let outcome = synckit::check(|| {
-        let shared = Arc::new((Lock::new(Vec::<u32>::new()).named("queue"), Condition::new().named("not_empty")));
+        let shared = Arc::new((
+            Lock::new(Vec::<u32>::new()).named("queue"),
+            Condition::new().named("not_empty"),
+        ));
         let producer = {
             let shared = shared.clone();
             synckit::thread::spawn_named("producer", move || {
@@ -85,9 +89,12 @@ pub fn lost_wake_up() -> Report {
     }
 }
 
+/// A demonstration: title, what the code does, and the code.
+type Demo = (&'static str, &'static str, fn() -> Report);
+
 /// Runs every demonstration and prints its report.
 pub fn run() {
-    let demos: [(&str, &str, fn() -> Report); 4] = [
+    let demos: [Demo; 4] = [
         (
             "1. Re-entrancy",
             "`deposit` holds the account's Lock and calls `audit`, which takes it again.",
@@ -113,6 +120,9 @@ pub fn run() {
         println!("\n== {title}\n   {what}\n");
         let report = demo();
         debug_assert!(report.kind() != ReportKind::Stall);
-        println!("{}", report.render(synckit::detector::color_enabled_stdout()));
+        println!(
+            "{}",
+            report.render(synckit::detector::color_enabled_stdout())
+        );
     }
 }

@@ -264,8 +264,16 @@ impl World {
     }
 
     pub(crate) fn acquired(&self, thread: u64, hold: Hold) {
-        self.event(thread, format!("acquire `{}`", hold.resource.display_name()));
-        self.state.lock().holds.entry(thread).or_default().push(hold);
+        self.event(
+            thread,
+            format!("acquire `{}`", hold.resource.display_name()),
+        );
+        self.state
+            .lock()
+            .holds
+            .entry(thread)
+            .or_default()
+            .push(hold);
     }
 
     pub(crate) fn released(&self, thread: u64, id: u64) {
@@ -295,8 +303,19 @@ impl World {
                 columns.push(e.thread);
             }
         }
-        let name = |t: u64| names.get(&t).cloned().unwrap_or_else(|| format!("thread-{t}"));
-        let width = tl.iter().map(|e| e.text.len()).max().unwrap_or(10).clamp(12, 34) + 2;
+        let name = |t: u64| {
+            names
+                .get(&t)
+                .cloned()
+                .unwrap_or_else(|| format!("thread-{t}"))
+        };
+        let width = tl
+            .iter()
+            .map(|e| e.text.len())
+            .max()
+            .unwrap_or(10)
+            .clamp(12, 34)
+            + 2;
         let mut out = String::new();
         let _ = write!(out, "  {:>9}  ", "time");
         let mut header = String::new();
@@ -307,7 +326,12 @@ impl World {
         out.push('\n');
         for e in tl.iter() {
             let col = columns.iter().position(|&c| c == e.thread).unwrap_or(0);
-            let _ = write!(out, "  {:>7.3}ms  {}", e.at.as_secs_f64() * 1e3, " ".repeat(col * width));
+            let _ = write!(
+                out,
+                "  {:>7.3}ms  {}",
+                e.at.as_secs_f64() * 1e3,
+                " ".repeat(col * width)
+            );
             let mut text = e.text.clone();
             text.truncate(width - 1);
             let _ = writeln!(out, "{text}");
@@ -332,9 +356,12 @@ impl World {
         let mut report = Report::new(
             ReportKind::WorldDeadlock,
             if n == 1 {
-                "deadlock: the only thread of the world is blocked, and no one is left to wake it".to_string()
+                "deadlock: the only thread of the world is blocked, and no one is left to wake it"
+                    .to_string()
             } else {
-                format!("deadlock: all {n} threads of the world are blocked, and no one is left to wake them")
+                format!(
+                    "deadlock: all {n} threads of the world are blocked, and no one is left to wake them"
+                )
             },
             "a wait that only another thread can end (a notify, a set, a release, an arrival) \
              needs that thread to still be coming. Check that every wait has a matching signal \
@@ -373,9 +400,14 @@ impl World {
         for (t, name) in live {
             let mut state = thread_state(&g, t);
             state.name = name.clone();
-            state.holds = holds.get(&t).map(|h| h.iter().map(crate::detector::Held::from_hold).collect()).unwrap_or_default();
+            state.holds = holds
+                .get(&t)
+                .map(|h| h.iter().map(crate::detector::Held::from_hold).collect())
+                .unwrap_or_default();
             if state.waiting.is_none() {
-                report.push_line(format!("thread `{name}` is running (not in a synckit wait)"));
+                report.push_line(format!(
+                    "thread `{name}` is running (not in a synckit wait)"
+                ));
             }
             report.push_thread(state);
         }
@@ -469,7 +501,10 @@ pub fn check<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Outco
 ///
 /// If `config`'s deadline is zero ([`UsageError::ZeroDeadline`]); and, with
 /// [`OnDeadlock::Panic`], when the world deadlocks.
-pub fn check_with<T: Send + 'static>(config: Config, f: impl FnOnce() -> T + Send + 'static) -> Outcome<T> {
+pub fn check_with<T: Send + 'static>(
+    config: Config,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Outcome<T> {
     if config.deadline.is_zero() {
         panic!("{}", UsageError::ZeroDeadline);
     }
@@ -528,7 +563,8 @@ fn monitor(world: &World, deadline: Instant, budget: Duration) -> Verdict {
         if st.pending == 0 && st.live.is_empty() {
             return Verdict::Finished;
         }
-        let all_blocked = st.pending == 0 && st.live.keys().all(|t| st.blocked.get(t) == Some(&false));
+        let all_blocked =
+            st.pending == 0 && st.live.keys().all(|t| st.blocked.get(t) == Some(&false));
         if all_blocked {
             let threads: Vec<u64> = st.live.keys().copied().collect();
             let epoch = world.epoch.load(Ordering::SeqCst);
@@ -560,4 +596,3 @@ fn monitor(world: &World, deadline: Instant, budget: Duration) -> Verdict {
         world.cv.wait_until(&mut st, wake);
     }
 }
-

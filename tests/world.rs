@@ -23,7 +23,10 @@ fn lost_wake_up_with_if_is_a_deadlock_naming_the_condition_and_its_wait_site() {
     let report = with_deadline(20, "lost wake-up", || {
         let wait_line = line!() + 10;
         let outcome = check(move || {
-            let shared = Arc::new((Lock::new(Vec::<u32>::new()).named("queue"), Condition::new().named("not_empty")));
+            let shared = Arc::new((
+                Lock::new(Vec::<u32>::new()).named("queue"),
+                Condition::new().named("not_empty"),
+            ));
             let producer = {
                 let shared = shared.clone();
                 spawn_named("producer", move || shared.0.acquire().push(1)) // forgets to notify
@@ -31,7 +34,9 @@ fn lost_wake_up_with_if_is_a_deadlock_naming_the_condition_and_its_wait_site() {
             producer.join().unwrap();
             let (lock, not_empty) = &*shared;
             let mut items = lock.acquire();
-            if items.len() < 2 { not_empty.wait(&mut items); } // `if`, and no notify will come
+            if items.len() < 2 {
+                not_empty.wait(&mut items);
+            } // `if`, and no notify will come
             items.len()
         });
         (expect_deadlock(outcome), wait_line)
@@ -40,8 +45,14 @@ fn lost_wake_up_with_if_is_a_deadlock_naming_the_condition_and_its_wait_site() {
     assert_eq!(report.kind(), ReportKind::WorldDeadlock);
     let text = report.to_string();
     assert!(text.contains("`not_empty` (Condition)"), "{text}");
-    assert!(text.contains(&format!("tests/world.rs:{wait_line}:")), "wait site missing:\n{text}");
-    assert!(text.contains("no thread has ever notified"), "evidence missing:\n{text}");
+    assert!(
+        text.contains(&format!("tests/world.rs:{wait_line}:")),
+        "wait site missing:\n{text}"
+    );
+    assert!(
+        text.contains("no thread has ever notified"),
+        "evidence missing:\n{text}"
+    );
     assert!(text.contains("last events"), "timeline missing:\n{text}");
 }
 
@@ -72,7 +83,10 @@ fn event_never_set_is_reported() {
         let outcome = check(|| Event::new().named("started").wait());
         expect_deadlock(outcome).to_string()
     });
-    assert!(text.contains("no thread has ever set Event `started`"), "{text}");
+    assert!(
+        text.contains("no thread has ever set Event `started`"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -89,7 +103,10 @@ fn barrier_short_of_a_party_is_reported_with_arrivals() {
         });
         expect_deadlock(outcome).to_string()
     });
-    assert!(text.contains("Barrier `start_line` has 2 of 3 parties; 1 more must arrive"), "{text}");
+    assert!(
+        text.contains("Barrier `start_line` has 2 of 3 parties; 1 more must arrive"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -133,12 +150,16 @@ fn two_threads_joining_each_other_is_a_cycle() {
 fn a_thread_joining_itself_is_a_usage_error() {
     let outcome = with_deadline(20, "self join", || {
         check(|| {
-            let (give_handle, own_handle) = std::sync::mpsc::channel::<synckit::thread::JoinHandle<()>>();
+            let (give_handle, own_handle) =
+                std::sync::mpsc::channel::<synckit::thread::JoinHandle<()>>();
             let (tell, told) = std::sync::mpsc::channel::<String>();
             let narcissus = spawn_named("narcissus", move || {
                 let myself = own_handle.recv().unwrap();
                 let verdict = match myself.join() {
-                    Err(e) => e.downcast_ref::<synckit::UsageError>().map(|u| u.to_string()).unwrap_or_default(),
+                    Err(e) => e
+                        .downcast_ref::<synckit::UsageError>()
+                        .map(|u| u.to_string())
+                        .unwrap_or_default(),
                     Ok(()) => "joined itself".to_string(),
                 };
                 tell.send(verdict).unwrap();
@@ -161,7 +182,11 @@ fn correct_producer_consumer_is_ok_200_times() {
     with_deadline(60, "producer/consumer x200", || {
         for round in 0..200 {
             let outcome = check(|| {
-                let shared = Arc::new((Lock::new(Vec::<u32>::new()), Condition::new(), Condition::new()));
+                let shared = Arc::new((
+                    Lock::new(Vec::<u32>::new()),
+                    Condition::new(),
+                    Condition::new(),
+                ));
                 let producer = {
                     let shared = shared.clone();
                     spawn_named("producer", move || {
@@ -200,7 +225,8 @@ fn a_timed_wait_in_an_idle_world_times_out_and_the_world_finishes() {
             let lock = Lock::new(());
             let cond = Condition::new();
             let mut g = lock.acquire();
-            cond.wait_timeout(&mut g, Duration::from_millis(50)).timed_out()
+            cond.wait_timeout(&mut g, Duration::from_millis(50))
+                .timed_out()
         })
     });
     match outcome {
@@ -215,14 +241,17 @@ fn a_spinning_thread_is_stalled_at_the_deadline_and_shown_running() {
     let outcome = {
         let stop = stop.clone();
         with_deadline(20, "spinner", move || {
-            check_with(Config::default().deadline(Duration::from_millis(300)), move || {
-                let spinner = spawn_named("spinner", move || {
-                    while !stop.load(Ordering::Relaxed) {
-                        std::hint::spin_loop();
-                    }
-                });
-                let _ = spinner.join();
-            })
+            check_with(
+                Config::default().deadline(Duration::from_millis(300)),
+                move || {
+                    let spinner = spawn_named("spinner", move || {
+                        while !stop.load(Ordering::Relaxed) {
+                            std::hint::spin_loop();
+                        }
+                    });
+                    let _ = spinner.join();
+                },
+            )
         })
     };
     stop.store(true, Ordering::Relaxed); // let the leaked thread end
@@ -257,8 +286,15 @@ fn twenty_checks_in_parallel_each_get_their_own_outcome() {
             let (i, outcome) = h.join().unwrap();
             if i % 2 == 0 {
                 let text = expect_deadlock(outcome).to_string();
-                assert!(text.contains(&format!("`never-{i}`")), "check {i} saw: {text}");
-                assert_eq!(text.matches("thread `main`").count(), 1, "check {i} saw other worlds' threads:\n{text}");
+                assert!(
+                    text.contains(&format!("`never-{i}`")),
+                    "check {i} saw: {text}"
+                );
+                assert_eq!(
+                    text.matches("thread `main`").count(),
+                    1,
+                    "check {i} saw other worlds' threads:\n{text}"
+                );
             } else {
                 match outcome {
                     Outcome::Ok(v) => assert_eq!(v, i),
@@ -301,17 +337,22 @@ fn an_owned_cycle_inside_check_is_returned_as_the_detectors_report() {
 
 #[test]
 fn a_zero_deadline_is_rejected_with_a_message() {
-    let err = std::panic::catch_unwind(|| check_with(Config::default().deadline(Duration::ZERO), || ()))
-        .expect_err("zero deadline must be rejected");
+    let err =
+        std::panic::catch_unwind(|| check_with(Config::default().deadline(Duration::ZERO), || ()))
+            .expect_err("zero deadline must be rejected");
     let text = common::panic_text(&*err);
     assert!(text.contains("deadline of zero"), "{text}");
 }
 
 #[test]
 fn nested_check_runs_its_own_world() {
-    let outcome = with_deadline(20, "nested", || check(|| check(|| Event::new().named("inner").wait()).is_ok()));
+    let outcome = with_deadline(20, "nested", || {
+        check(|| check(|| Event::new().named("inner").wait()).is_ok())
+    });
     match outcome {
-        Outcome::Ok(inner_ok) => assert!(!inner_ok, "the inner world deadlocks, the outer finishes"),
+        Outcome::Ok(inner_ok) => {
+            assert!(!inner_ok, "the inner world deadlocks, the outer finishes")
+        }
         other => panic!("expected Ok, got {other}"),
     }
 }

@@ -135,8 +135,8 @@ pub(crate) fn begin_wait(
     let (me, holds, world) = with_local(|l| (l.id, l.holds.clone(), l.shared.world.clone()))
         .unwrap_or((0, Vec::new(), None));
     // Capture before taking the global lock: unwinding the stack is the slow part.
-    let backtrace = (!timed && (check || backtraces_everywhere()))
-        .then(backtrace::Backtrace::new_unresolved);
+    let backtrace =
+        (!timed && (check || backtraces_everywhere())).then(backtrace::Backtrace::new_unresolved);
     let record = WaitRecord {
         resource,
         probe: probe as *const dyn Waitable,
@@ -161,7 +161,10 @@ pub(crate) fn begin_wait(
     drop(g);
     if let Some(world) = &world {
         let timed_note = if timed { " (timed)" } else { "" };
-        world.event(me, format!("wait `{}`{timed_note}", resource.display_name()));
+        world.event(
+            me,
+            format!("wait `{}`{timed_note}", resource.display_name()),
+        );
         world.blocked(me, timed);
     }
     Ok(WaitRegistration {

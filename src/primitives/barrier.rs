@@ -119,10 +119,17 @@ impl Barrier {
     /// [`BrokenBarrier`] on timeout or if the barrier is or becomes broken.
     #[track_caller]
     pub fn wait_timeout(&self, timeout: Duration) -> Result<usize, BrokenBarrier> {
-        self.wait_inner(Some(Instant::now().checked_add(timeout)), Location::caller())
+        self.wait_inner(
+            Some(Instant::now().checked_add(timeout)),
+            Location::caller(),
+        )
     }
 
-    fn wait_inner(&self, deadline: Option<Option<Instant>>, site: Site) -> Result<usize, BrokenBarrier> {
+    fn wait_inner(
+        &self,
+        deadline: Option<Option<Instant>>,
+        site: Site,
+    ) -> Result<usize, BrokenBarrier> {
         let mut st = self.state.lock();
         // Block while the previous round drains or a reset is in progress.
         while matches!(st.phase, Phase::Draining | Phase::Resetting) {
@@ -140,14 +147,16 @@ impl Barrier {
             Ok(index)
         } else {
             drop(st);
-            let registration = begin_wait(self, self.meta.info(), site, deadline.is_some(), false).ok();
+            let registration =
+                begin_wait(self, self.meta.info(), site, deadline.is_some(), false).ok();
             st = self.state.lock();
             let mut result = Ok(index);
             while st.phase == Phase::Filling {
                 match deadline {
                     None | Some(None) => self.cv.wait(&mut st),
                     Some(Some(d)) => {
-                        if self.cv.wait_until(&mut st, d).timed_out() && st.phase == Phase::Filling {
+                        if self.cv.wait_until(&mut st, d).timed_out() && st.phase == Phase::Filling
+                        {
                             st.phase = Phase::Broken;
                             self.cv.notify_all();
                             break;
@@ -204,7 +213,11 @@ impl Barrier {
     /// The number of threads waiting in the current round.
     pub fn n_waiting(&self) -> usize {
         let st = self.state.lock();
-        if st.phase == Phase::Filling { st.count } else { 0 }
+        if st.phase == Phase::Filling {
+            st.count
+        } else {
+            0
+        }
     }
 
     /// Whether the barrier is broken.

@@ -122,7 +122,10 @@ mod sealed {
             1
         }
         fn reacquire_after_wait(&mut self, site: Site, _count: u32) {
-            let _ = self.lock().core().acquire(site, Patience::Forever, Delivery::Policy, 0);
+            let _ = self
+                .lock()
+                .core()
+                .acquire(site, Patience::Forever, Delivery::Policy, 0);
         }
     }
 
@@ -187,10 +190,16 @@ impl Condition {
     ///
     /// As for [`wait`](Condition::wait).
     #[track_caller]
-    pub fn wait_timeout<G: ConditionGuard>(&self, guard: &mut G, timeout: Duration) -> WaitTimeoutResult {
+    pub fn wait_timeout<G: ConditionGuard>(
+        &self,
+        guard: &mut G,
+        timeout: Duration,
+    ) -> WaitTimeoutResult {
         let deadline = Instant::now().checked_add(timeout);
         let notified = self.wait_inner(guard, Some(deadline), Location::caller());
-        WaitTimeoutResult { timed_out: !notified }
+        WaitTimeoutResult {
+            timed_out: !notified,
+        }
     }
 
     /// Waits while `condition` holds: checks it first, and again after every wake-up
@@ -261,7 +270,9 @@ impl Condition {
         let mut st = self.state.lock();
         let mut woke = 0;
         while woke < n {
-            let Some(waiter) = st.waiting.pop_front() else { break };
+            let Some(waiter) = st.waiting.pop_front() else {
+                break;
+            };
             st.woken.push(waiter);
             woke += 1;
         }
@@ -274,7 +285,9 @@ impl Condition {
             self.cv.notify_all();
         }
         crate::world::note_progress();
-        crate::world::note_event(|| format!("notify `{}` (woke {woke})", self.meta.info().display_name()));
+        crate::world::note_event(|| {
+            format!("notify `{}` (woke {woke})", self.meta.info().display_name())
+        });
         woke
     }
 
@@ -291,7 +304,10 @@ impl Condition {
 
     fn bind(&self, core: &LockCore) {
         let id = core.meta.id();
-        match self.bound_to.compare_exchange(0, id, Ordering::Relaxed, Ordering::Relaxed) {
+        match self
+            .bound_to
+            .compare_exchange(0, id, Ordering::Relaxed, Ordering::Relaxed)
+        {
             Ok(_) => {}
             Err(bound) if bound == id => {}
             Err(_) => {
@@ -307,7 +323,12 @@ impl Condition {
     }
 
     /// Returns whether the wait was notified (`false`: timed out).
-    fn wait_inner<G: ConditionGuard>(&self, guard: &mut G, deadline: Option<Option<Instant>>, site: Site) -> bool {
+    fn wait_inner<G: ConditionGuard>(
+        &self,
+        guard: &mut G,
+        deadline: Option<Option<Instant>>,
+        site: Site,
+    ) -> bool {
         self.bind(guard.core());
         let me = current_thread_id();
         let ticket = {
@@ -375,11 +396,18 @@ impl Waitable for Condition {
 }
 
 /// A thread's name and whether it is still alive, from a record kept at the time it acted.
-pub(crate) fn describe_thread(_g: &Global, thread: Option<&Arc<ThreadShared>>) -> (String, &'static str) {
+pub(crate) fn describe_thread(
+    _g: &Global,
+    thread: Option<&Arc<ThreadShared>>,
+) -> (String, &'static str) {
     match thread {
         Some(t) => (
             t.name.clone(),
-            if t.alive.load(std::sync::atomic::Ordering::Acquire) { "still alive" } else { "which has exited" },
+            if t.alive.load(std::sync::atomic::Ordering::Acquire) {
+                "still alive"
+            } else {
+                "which has exited"
+            },
         ),
         None => ("an exiting thread".to_string(), "which has exited"),
     }

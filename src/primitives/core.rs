@@ -74,7 +74,12 @@ impl LockCore {
     /// Like [`acquire`](LockCore::acquire) but records the owner even with the detector off
     /// (RLock needs it to recognise re-entry).
     #[inline]
-    pub fn acquire_owned(&self, site: Site, patience: Patience, how: Delivery) -> Result<bool, Deadlock> {
+    pub fn acquire_owned(
+        &self,
+        site: Site,
+        patience: Patience,
+        how: Delivery,
+    ) -> Result<bool, Deadlock> {
         let got = self.acquire(site, patience, how, 0)?;
         if got && !detector::enabled() {
             self.owner.store(current_thread_id(), Ordering::Relaxed);

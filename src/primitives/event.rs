@@ -10,9 +10,11 @@ use parking_lot::{Condvar, Mutex};
 use std::sync::Arc;
 
 use super::condition::describe_thread;
-use crate::detector::registry::{Global, Kind, ResourceMeta, Site, ThreadShared, Waitable, current_thread};
-use crate::detector::wait_for::begin_wait;
 use crate::detector::fmt_site;
+use crate::detector::registry::{
+    Global, Kind, ResourceMeta, Site, ThreadShared, Waitable, current_thread,
+};
+use crate::detector::wait_for::begin_wait;
 
 /// A flag that threads can wait for, like Python's `threading.Event`: [`set`](Event::set)
 /// wakes every waiter and lets later waits pass at once until [`clear`](Event::clear).
@@ -112,7 +114,10 @@ impl Event {
     /// `wait(timeout)`. A zero timeout is a poll.
     #[track_caller]
     pub fn wait_timeout(&self, timeout: Duration) -> bool {
-        self.wait_inner(Some(Instant::now().checked_add(timeout)), Location::caller())
+        self.wait_inner(
+            Some(Instant::now().checked_add(timeout)),
+            Location::caller(),
+        )
     }
 
     fn wait_inner(&self, deadline: Option<Option<Instant>>, site: Site) -> bool {

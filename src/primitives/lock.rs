@@ -122,7 +122,9 @@ impl<T: ?Sized> Lock<T> {
     #[track_caller]
     pub fn acquire(&self) -> LockGuard<'_, T> {
         let site = Location::caller();
-        let _ = self.core.acquire(site, Patience::Forever, Delivery::Policy, 0);
+        let _ = self
+            .core
+            .acquire(site, Patience::Forever, Delivery::Policy, 0);
         LockGuard::new(self)
     }
 
@@ -135,7 +137,8 @@ impl<T: ?Sized> Lock<T> {
     #[track_caller]
     pub fn acquire_checked(&self) -> Result<LockGuard<'_, T>, Deadlock> {
         let site = Location::caller();
-        self.core.acquire(site, Patience::Forever, Delivery::Return, 0)?;
+        self.core
+            .acquire(site, Patience::Forever, Delivery::Return, 0)?;
         Ok(LockGuard::new(self))
     }
 
@@ -144,7 +147,9 @@ impl<T: ?Sized> Lock<T> {
     #[track_caller]
     pub fn acquire_nested(&self, subclass: u32) -> LockGuard<'_, T> {
         let site = Location::caller();
-        let _ = self.core.acquire(site, Patience::Forever, Delivery::Policy, subclass);
+        let _ = self
+            .core
+            .acquire(site, Patience::Forever, Delivery::Policy, subclass);
         LockGuard::new(self)
     }
 

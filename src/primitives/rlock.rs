@@ -210,7 +210,12 @@ impl<T: ?Sized> RLock<T> {
     }
 
     /// Re-takes the lock `n` times after [`release_all`](RLock::release_all).
-    pub(crate) fn restore(&self, site: &'static Location<'static>, n: u32, how: Delivery) -> Result<(), Deadlock> {
+    pub(crate) fn restore(
+        &self,
+        site: &'static Location<'static>,
+        n: u32,
+        how: Delivery,
+    ) -> Result<(), Deadlock> {
         self.core.acquire_owned(site, Patience::Forever, how)?;
         self.count.store(n, Ordering::Relaxed);
         if n > 1 && detector::enabled() {

@@ -12,8 +12,8 @@ use std::sync::Arc;
 
 use super::condition::describe_thread;
 use crate::detector::registry::{
-    Global, Hold, ThreadShared, current_thread, Kind, ResourceMeta, Site, Waitable, adjust_hold, current_thread_id, find_hold, pop_hold,
-    push_hold,
+    Global, Hold, Kind, ResourceMeta, Site, ThreadShared, Waitable, adjust_hold, current_thread,
+    current_thread_id, find_hold, pop_hold, push_hold,
 };
 use crate::detector::wait_for::begin_wait;
 use crate::detector::{self, Deadlock, Delivery, fmt_site};
@@ -68,7 +68,13 @@ impl SemCore {
             if find_hold(id).is_some() {
                 adjust_hold(id, 1);
             } else {
-                push_hold(Hold { resource: self.meta.info(), site, count: 1, subclass: 0, entered_graph: false });
+                push_hold(Hold {
+                    resource: self.meta.info(),
+                    site,
+                    count: 1,
+                    subclass: 0,
+                    entered_graph: false,
+                });
             }
         }
     }
@@ -87,7 +93,12 @@ impl SemCore {
     }
 
     /// `Ok(true)`: got a permit; `Ok(false)`: timed out / busy.
-    fn acquire(&self, site: Site, deadline: Option<Option<Instant>>, how: Delivery) -> Result<bool, Deadlock> {
+    fn acquire(
+        &self,
+        site: Site,
+        deadline: Option<Option<Instant>>,
+        how: Delivery,
+    ) -> Result<bool, Deadlock> {
         let me = current_thread_id();
         {
             let mut st = self.state.lock();
@@ -230,7 +241,10 @@ impl Waitable for SemCore {
                 format!("last release() by `{who}` at {}, {alive}", fmt_site(site))
             }
         };
-        Some(format!("{} `{name}` has 0 permits; {held}; {released}", self.meta.kind()))
+        Some(format!(
+            "{} `{name}` has 0 permits; {held}; {released}",
+            self.meta.kind()
+        ))
     }
 }
 
@@ -280,7 +294,9 @@ impl Semaphore {
     /// Takes a permit, blocking while there is none.
     #[track_caller]
     pub fn acquire(&self) -> SemaphorePermit<'_> {
-        let _ = self.core.acquire(Location::caller(), None, Delivery::Policy);
+        let _ = self
+            .core
+            .acquire(Location::caller(), None, Delivery::Policy);
         SemaphorePermit::new(&self.core)
     }
 
@@ -288,16 +304,23 @@ impl Semaphore {
     #[track_caller]
     pub fn try_acquire(&self) -> Option<SemaphorePermit<'_>> {
         let now = Some(Some(Instant::now()));
-        matches!(self.core.acquire(Location::caller(), now, Delivery::Policy), Ok(true))
-            .then(|| SemaphorePermit::new(&self.core))
+        matches!(
+            self.core.acquire(Location::caller(), now, Delivery::Policy),
+            Ok(true)
+        )
+        .then(|| SemaphorePermit::new(&self.core))
     }
 
     /// Waits at most `timeout` for a permit (zero: a poll).
     #[track_caller]
     pub fn acquire_timeout(&self, timeout: Duration) -> Option<SemaphorePermit<'_>> {
         let deadline = Some(Instant::now().checked_add(timeout));
-        matches!(self.core.acquire(Location::caller(), deadline, Delivery::Policy), Ok(true))
-            .then(|| SemaphorePermit::new(&self.core))
+        matches!(
+            self.core
+                .acquire(Location::caller(), deadline, Delivery::Policy),
+            Ok(true)
+        )
+        .then(|| SemaphorePermit::new(&self.core))
     }
 
     /// Adds a permit, waking one waiter (the signalling use; no guard needed).
@@ -347,7 +370,12 @@ impl BoundedSemaphore {
     #[track_caller]
     pub fn new(value: usize) -> Self {
         BoundedSemaphore {
-            core: SemCore::new(Kind::BoundedSemaphore, value, Some(value), Location::caller()),
+            core: SemCore::new(
+                Kind::BoundedSemaphore,
+                value,
+                Some(value),
+                Location::caller(),
+            ),
         }
     }
 
@@ -365,7 +393,9 @@ impl BoundedSemaphore {
     /// (directly or through others) for the calling thread: a certain deadlock.
     #[track_caller]
     pub fn acquire(&self) -> SemaphorePermit<'_> {
-        let _ = self.core.acquire(Location::caller(), None, Delivery::Policy);
+        let _ = self
+            .core
+            .acquire(Location::caller(), None, Delivery::Policy);
         SemaphorePermit::new(&self.core)
     }
 
@@ -376,7 +406,8 @@ impl BoundedSemaphore {
     /// [`Deadlock`] with the report; no permit is taken.
     #[track_caller]
     pub fn acquire_checked(&self) -> Result<SemaphorePermit<'_>, Deadlock> {
-        self.core.acquire(Location::caller(), None, Delivery::Return)?;
+        self.core
+            .acquire(Location::caller(), None, Delivery::Return)?;
         Ok(SemaphorePermit::new(&self.core))
     }
 
@@ -384,16 +415,23 @@ impl BoundedSemaphore {
     #[track_caller]
     pub fn try_acquire(&self) -> Option<SemaphorePermit<'_>> {
         let now = Some(Some(Instant::now()));
-        matches!(self.core.acquire(Location::caller(), now, Delivery::Policy), Ok(true))
-            .then(|| SemaphorePermit::new(&self.core))
+        matches!(
+            self.core.acquire(Location::caller(), now, Delivery::Policy),
+            Ok(true)
+        )
+        .then(|| SemaphorePermit::new(&self.core))
     }
 
     /// Waits at most `timeout` for a permit (zero: a poll).
     #[track_caller]
     pub fn acquire_timeout(&self, timeout: Duration) -> Option<SemaphorePermit<'_>> {
         let deadline = Some(Instant::now().checked_add(timeout));
-        matches!(self.core.acquire(Location::caller(), deadline, Delivery::Policy), Ok(true))
-            .then(|| SemaphorePermit::new(&self.core))
+        matches!(
+            self.core
+                .acquire(Location::caller(), deadline, Delivery::Policy),
+            Ok(true)
+        )
+        .then(|| SemaphorePermit::new(&self.core))
     }
 
     /// Gives back a permit taken without a guard (see [`SemaphorePermit::forget`]).
@@ -448,7 +486,11 @@ impl Drop for SemaphorePermit<'_> {
 
 impl fmt::Debug for SemaphorePermit<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "SemaphorePermit({})", self.core.meta.info().display_name())
+        write!(
+            f,
+            "SemaphorePermit({})",
+            self.core.meta.info().display_name()
+        )
     }
 }
 

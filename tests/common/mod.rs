@@ -7,7 +7,11 @@ use std::time::Duration;
 /// Runs `f` on its own thread and fails the test with a message if it has not finished
 /// within `secs` seconds: a hang becomes a failure instead of a stuck test run. A panic in
 /// `f` is re-raised with its message.
-pub fn with_deadline<T: Send + 'static>(secs: u64, what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
+pub fn with_deadline<T: Send + 'static>(
+    secs: u64,
+    what: &str,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> T {
     let (tx, rx) = mpsc::channel();
     let handle = std::thread::Builder::new()
         .name(format!("deadline:{what}"))
