@@ -6,6 +6,11 @@
 //! cycle is a lock-order inversion, unless every edge of the cycle was taken under one common
 //! gate lock (then the gate serialises them and the cycle cannot deadlock).
 //!
+//! Timed acquires (`acquire_timeout`) add their edge like blocking ones: a timeout turns the
+//! deadlock into a stall-then-failure path that is rarely tested, and the order is just as
+//! inconsistent. The report marks such an edge as timed. Try-acquires add no edge (they
+//! cannot block), though a lock taken with one is held, and edges lead from it.
+//!
 //! Lock classes (like lockdep's) map every lock of a class to one node, so a thousand
 //! account locks created at one site form one class; `acquire_nested(k)` gives the k-th
 //! member of a class its own node for the documented legal case (ordered by id).
@@ -85,12 +90,16 @@ pub(crate) struct OrderContext<'a> {
 
 /// The predecessor edge and gates of an acquire, or `None` when nothing ordered is held.
 pub(crate) fn edge_key(holds: &[Hold], new_key: u64) -> Option<(usize, (u64, u64, u64))> {
-    let last = holds.iter().rposition(|h| is_ordered_kind(h.resource.kind))?;
+    let last = holds
+        .iter()
+        .rposition(|h| is_ordered_kind(h.resource.kind))?;
     let from = holds[last].resource_key();
     let mut gates = 0u64;
     for h in &holds[..last] {
         if is_ordered_kind(h.resource.kind) {
-            gates ^= h.resource_key().wrapping_mul(0xD6E8_FEB8_6659_FD93);
+            // A sum, not a xor: the same key held twice (two members of one class) must not
+            // cancel out into "no gates".
+            gates = gates.wrapping_add(h.resource_key().wrapping_mul(0xD6E8_FEB8_6659_FD93));
         }
     }
     Some((last, (from, new_key, gates)))
@@ -135,7 +144,7 @@ pub(crate) struct LockOrder {
 
 /// How many edge visits a search for a simple gate-free cycle may take before it settles
 /// for the cheaper walk search (which may report a walk through two gate-covered cycles).
-const SIMPLE_CYCLE_BUDGET: usize = 20_000;
+const SIMPLE_CYCLE_BUDGET: usize = 10_000;
 
 impl LockOrder {
     fn node(&mut self, key: u64, info: &ResourceInfo, subclass: u32) -> NodeIndex {
@@ -263,6 +272,8 @@ impl LockOrder {
         if a == b {
             return (full == 0).then(|| vec![edge]);
         }
+        // A lock never held while taking another (e.g. a new one) closes no cycle.
+        self.graph.edges_directed(b, Direction::Outgoing).next()?;
         let mut budget = SIMPLE_CYCLE_BUDGET;
         let mut on_path: HashSet<NodeIndex> = HashSet::from([a, b]);
         let close = |path: &[EdgeIndex], rest: Vec<EdgeIndex>| {
@@ -272,11 +283,17 @@ impl LockOrder {
             cycle
         };
         if full == 0 {
-            let rest = self.bfs_to(b, a, edge, &on_path, &mut budget);
-            if budget == 0 {
-                return self.find_walk(edge);
-            }
-            return Some(close(&[], rest?));
+            return match self.bfs_to(b, a, edge, &on_path, &mut budget) {
+                Some(rest) => Some(close(&[], rest)),
+                None if budget == 0 => self.find_walk(edge),
+                None => None,
+            };
+        }
+        // Only locks from which `a` can be reached at all are worth a step: one backward
+        // search, and most new edges (which close nothing) end here.
+        let reaches_a = self.ancestors(a, edge);
+        if !reaches_a.contains(&b) {
+            return None;
         }
         struct Frame {
             mask: u64,
@@ -319,7 +336,7 @@ impl LockOrder {
                 }
                 continue;
             }
-            if on_path.contains(&t) {
+            if on_path.contains(&t) || !reaches_a.contains(&t) {
                 continue;
             }
             if mask == 0 {
@@ -328,12 +345,12 @@ impl LockOrder {
                 on_path.insert(t);
                 let rest = self.bfs_to(t, a, edge, &on_path, &mut budget);
                 on_path.remove(&t);
-                if budget == 0 {
-                    return self.find_walk(edge);
-                }
                 if let Some(rest) = rest {
                     path.push(e);
                     return Some(close(&path, rest));
+                }
+                if budget == 0 {
+                    return self.find_walk(edge);
                 }
                 continue;
             }
@@ -346,6 +363,20 @@ impl LockOrder {
             });
         }
         None
+    }
+
+    /// Every node with a path to `to` that does not use `skip`.
+    fn ancestors(&self, to: NodeIndex, skip: EdgeIndex) -> HashSet<NodeIndex> {
+        let mut seen = HashSet::new();
+        let mut stack = vec![to];
+        while let Some(n) = stack.pop() {
+            for e in self.graph.edges_directed(n, Direction::Incoming) {
+                if e.id() != skip && seen.insert(e.source()) {
+                    stack.push(e.source());
+                }
+            }
+        }
+        seen
     }
 
     /// Breadth-first: a path `from ~> to` through no node of `avoid` (but `to`), not using
@@ -479,27 +510,43 @@ impl LockOrder {
                 names[names.len() - 1]
             ),
         };
-        let mut r = Report::new(
-            ReportKind::LockOrderInversion,
-            headline,
+        let hint = if edges.len() == 1 {
+            "every lock of a class is one node, so two of them held at once look like a lock \
+             taken after itself. Take the two in one documented order (e.g. the lower account \
+             id first) and the second with `acquire_nested(1)`; or take them through one helper \
+             (or a gate lock); or give them no class if they are not interchangeable"
+        } else {
             "this run did not deadlock, but another interleaving will. Pick one global order \
              (e.g. by name or id) and take the locks in it everywhere; or take them together \
-             through one helper; or take the later ones with try_acquire and back off on failure",
-        );
+             through one helper; or take the later ones with try_acquire and back off on failure"
+        };
+        let mut r = Report::new(ReportKind::LockOrderInversion, headline, hint);
         r.set_at(ctx.site);
-        r.push_line(format!(
-            "thread `{}` takes `{}` while holding `{}`, closing a cycle of {} lock{}:",
-            ctx.thread,
-            edges[0].to,
-            edges[0].from,
-            edges.len(),
-            if edges.len() == 1 { "" } else { "s" }
-        ));
-        if edges.iter().any(|e| e.timed) {
-            r.push_line(
-                "(an acquire marked timed would give up after its timeout instead of hanging, \
-                 but the order is still inconsistent)",
-            );
+        if edges.len() == 1 {
+            r.push_line(format!(
+                "thread `{}` takes a second lock of `{}` while holding one (taken at {}):",
+                ctx.thread,
+                edges[0].from,
+                super::fmt_site(edges[0].from_site)
+            ));
+        } else {
+            r.push_line(format!(
+                "thread `{}` takes `{}` while holding `{}`, closing a cycle of {} locks:",
+                ctx.thread,
+                edges[0].to,
+                edges[0].from,
+                edges.len(),
+            ));
+        }
+        for e in edges.iter().filter(|e| e.timed) {
+            // Timed acquires are recorded like any other (see the module docs): say so.
+            r.push_line(format!(
+                "the acquire of `{}` at {} was timed: that thread would give up after its \
+                 timeout instead of hanging, so this interleaving stalls rather than deadlocks, \
+                 but the order is still inconsistent",
+                e.to,
+                super::fmt_site(e.to_site)
+            ));
         }
         r.set_order(edges);
         r
@@ -509,7 +556,11 @@ impl LockOrder {
     pub fn to_dot(&self) -> String {
         let mut out = String::from("digraph lock_order {\n  rankdir=LR;\n");
         for n in self.graph.node_indices() {
-            out.push_str(&format!("  n{} [label=\"{}\"];\n", n.index(), self.graph[n].name.replace('"', "\\\"")));
+            let name = self.graph[n]
+                .name
+                .replace('\\', "\\\\")
+                .replace('"', "\\\"");
+            out.push_str(&format!("  n{} [label=\"{name}\"];\n", n.index()));
         }
         for e in (&self.graph).edge_references() {
             let d = e.weight();

@@ -32,12 +32,11 @@ use std::fmt;
 use std::sync::atomic::{AtomicU8, Ordering};
 
 pub use registry::Kind;
-pub use report::{Held, OrderEdge, Report, ReportKind, ThreadState, WaitingFor};
 pub(crate) use report::fmt_site;
+pub use report::{Held, OrderEdge, Report, ReportKind, ThreadState, WaitingFor};
 pub use report::{color_enabled, color_enabled_stdout};
 
 use registry::{Hold, ResourceInfo, Site, global, with_local};
-
 
 /// What the detector does when it finds a deadlock or an inversion.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -143,7 +143,11 @@ pub struct Report {
 }
 
 impl Report {
-    pub(crate) fn new(kind: ReportKind, headline: impl Into<String>, hint: impl Into<String>) -> Self {
+    pub(crate) fn new(
+        kind: ReportKind,
+        headline: impl Into<String>,
+        hint: impl Into<String>,
+    ) -> Self {
         Report {
             kind,
             headline: headline.into(),
@@ -166,7 +170,9 @@ impl Report {
         let name = resource.display_name();
         let mut r = Report::new(
             ReportKind::ReentrantAcquire,
-            format!("re-entrant acquire: thread `{thread}` already holds `{name}` and asks for it again"),
+            format!(
+                "re-entrant acquire: thread `{thread}` already holds `{name}` and asks for it again"
+            ),
             format!(
                 "a {kind} is not re-entrant. Use an RLock if the same thread must take it again, \
                  or move the inner work into a `_locked` helper that expects the lock to be held \
@@ -176,10 +182,18 @@ impl Report {
         );
         r.at = Some(again);
         match first {
-            Some(site) => r.body.push(format!("`{name}` ({}) was acquired at {}", resource.kind, fmt_site(site))),
-            None => r.body.push(format!("`{name}` ({}) is held by this thread", resource.kind)),
+            Some(site) => r.body.push(format!(
+                "`{name}` ({}) was acquired at {}",
+                resource.kind,
+                fmt_site(site)
+            )),
+            None => r.body.push(format!(
+                "`{name}` ({}) is held by this thread",
+                resource.kind
+            )),
         }
-        r.body.push(format!("and is requested again at   {}", fmt_site(again)));
+        r.body
+            .push(format!("and is requested again at   {}", fmt_site(again)));
         r.body.push(
             "the second acquire would wait for the first to be released, which can only happen on \
              this same thread: a cycle of length one, so it would block forever"
@@ -193,7 +207,11 @@ impl Report {
     pub(crate) fn deadlock(g: &Global, cycle: &Cycle) -> Self {
         let threads: Vec<ThreadState> = cycle.threads.iter().map(|&t| thread_state(g, t)).collect();
         let resource_name = |i: usize| -> String {
-            threads[i].waiting.as_ref().map(|w| w.resource.clone()).unwrap_or_default()
+            threads[i]
+                .waiting
+                .as_ref()
+                .map(|w| w.resource.clone())
+                .unwrap_or_default()
         };
         let mut r = if let Some(owner) = cycle.exited_owner {
             let name = g.thread_name(owner);
@@ -314,21 +332,43 @@ impl Report {
     /// The report as text; with `color`, highlighted for a terminal.
     pub fn render(&self, color: bool) -> String {
         let paint = |s: &str, style: fn(&str) -> colored::ColoredString| -> String {
-            if color { style(s).to_string() } else { s.to_string() }
+            if color {
+                style(s).to_string()
+            } else {
+                s.to_string()
+            }
         };
         let mut out = String::new();
-        let _ = writeln!(out, "{}: {}", paint("error", |s| s.red().bold()), paint(&self.headline, |s| s.bold()));
+        let _ = writeln!(
+            out,
+            "{}: {}",
+            paint("error", |s| s.red().bold()),
+            paint(&self.headline, |s| s.bold())
+        );
         if let Some(at) = self.at {
-            let _ = writeln!(out, "  {} {}", paint("-->", |s| s.blue().bold()), fmt_site(at));
+            let _ = writeln!(
+                out,
+                "  {} {}",
+                paint("-->", |s| s.blue().bold()),
+                fmt_site(at)
+            );
         }
         for line in &self.body {
             let _ = writeln!(out, "  {line}");
         }
         for t in &self.threads {
             let alive = if t.alive { "" } else { " (exited)" };
-            let _ = writeln!(out, "\n  thread {}{alive}", paint(&format!("`{}`", t.name), |s| s.cyan().bold()));
+            let _ = writeln!(
+                out,
+                "\n  thread {}{alive}",
+                paint(&format!("`{}`", t.name), |s| s.cyan().bold())
+            );
             for h in &t.holds {
-                let times = if h.count > 1 { format!(" x{}", h.count) } else { String::new() };
+                let times = if h.count > 1 {
+                    format!(" x{}", h.count)
+                } else {
+                    String::new()
+                };
                 let _ = writeln!(
                     out,
                     "      holds  {:<28} taken at {}",
@@ -361,7 +401,10 @@ impl Report {
         if !self.cycle.is_empty() && self.order.is_empty() {
             let _ = writeln!(out, "\n  {}", paint("cycle:", |s| s.bold()));
             for (thread, resource, holder) in &self.cycle {
-                let _ = writeln!(out, "      {thread} ──waits for──▶ `{resource}` ──held by──▶ {holder}");
+                let _ = writeln!(
+                    out,
+                    "      {thread} ──waits for──▶ `{resource}` ──held by──▶ {holder}"
+                );
             }
         }
         if !self.order.is_empty() {
@@ -378,36 +421,59 @@ impl Report {
                     fmt_site(e.to_site)
                 );
             }
-            let _ = writeln!(out, "\n  {}", paint("possible deadlock scenario:", |s| s.bold()));
+            let _ = writeln!(
+                out,
+                "\n  {}",
+                paint("possible deadlock scenario:", |s| s.bold())
+            );
             out.push_str(&self.scenario());
         }
-        let _ = writeln!(out, "\n  {}: {}", paint("hint", |s| s.green().bold()), self.hint);
+        let _ = writeln!(
+            out,
+            "\n  {}: {}",
+            paint("hint", |s| s.green().bold()),
+            self.hint
+        );
         out
     }
 
     /// The lockdep-style scenario table: one column per edge's thread, rows in time order.
     fn scenario(&self) -> String {
-        let n = self.order.len();
-        let width = self
+        // One column per edge: (the lock it holds, the lock it then blocks on).
+        let mut columns: Vec<(String, String)> = self
             .order
             .iter()
-            .map(|e| e.from.len().max(e.to.len()) + 24)
+            .map(|e| (e.from.clone(), e.to.clone()))
+            .collect();
+        if let [e] = self.order.as_slice() {
+            // A cycle of one (two members of one lock class): two threads, one member each.
+            columns = vec![
+                (format!("{} #1", e.from), format!("{} #2", e.to)),
+                (format!("{} #2", e.from), format!("{} #1", e.to)),
+            ];
+        }
+        let n = columns.len();
+        let width = columns
+            .iter()
+            .map(|(from, to)| from.len().max(to.len()) + 24)
             .max()
             .unwrap_or(20);
         let mut out = String::new();
-        let header: String = (0..n).map(|i| format!("{:<width$}", format!("thread {}", i + 1))).collect();
+        let header: String = (0..n)
+            .map(|i| format!("{:<width$}", format!("thread {}", i + 1)))
+            .collect();
         let _ = writeln!(out, "      {}", header.trim_end());
         let rule: String = (0..n).map(|_| format!("{:<width$}", "--------")).collect();
         let _ = writeln!(out, "      {}", rule.trim_end());
-        for (i, e) in self.order.iter().enumerate() {
+        for (i, (from, _)) in columns.iter().enumerate() {
             let mut row = vec![String::new(); n];
-            row[i] = format!("lock({})", e.from);
+            row[i] = format!("lock({from})");
             let line: String = row.iter().map(|c| format!("{c:<width$}")).collect();
             let _ = writeln!(out, "      {}", line.trim_end());
         }
-        for (i, e) in self.order.iter().enumerate() {
+        for (i, (_, to)) in columns.iter().enumerate() {
             let mut row = vec![String::new(); n];
-            row[i] = format!("lock({})  <- blocks", e.to);
+            row[i] = format!("lock({to})  <- blocks");
             let line: String = row.iter().map(|c| format!("{c:<width$}")).collect();
             let _ = writeln!(out, "      {}", line.trim_end());
         }
@@ -423,8 +489,18 @@ impl Report {
             for (thread, resource, holder) in &self.cycle {
                 let _ = writeln!(out, "  \"{}\" [shape=box];", esc(thread));
                 let _ = writeln!(out, "  \"{}\" [shape=ellipse];", esc(resource));
-                let _ = writeln!(out, "  \"{}\" -> \"{}\" [label=\"waits for\"];", esc(thread), esc(resource));
-                let _ = writeln!(out, "  \"{}\" -> \"{}\" [label=\"held by\"];", esc(resource), esc(holder));
+                let _ = writeln!(
+                    out,
+                    "  \"{}\" -> \"{}\" [label=\"waits for\"];",
+                    esc(thread),
+                    esc(resource)
+                );
+                let _ = writeln!(
+                    out,
+                    "  \"{}\" -> \"{}\" [label=\"held by\"];",
+                    esc(resource),
+                    esc(holder)
+                );
             }
         } else {
             for e in &self.order {
@@ -480,12 +556,19 @@ fn esc(s: &str) -> String {
 /// Keeps the frames that belong to the caller: drops the unwinder, std and synckit's own
 /// machinery, so the first line is the learner's code.
 fn trim_backtrace(bt: &backtrace::Backtrace) -> String {
-    const OURS: &[&str] = &["/src/detector/", "/src/primitives/", "/src/world.rs", "/src/thread.rs"];
+    const OURS: &[&str] = &[
+        "/src/detector/",
+        "/src/primitives/",
+        "/src/world.rs",
+        "/src/thread.rs",
+    ];
     let mut out = String::new();
     let mut kept = 0;
     for frame in bt.frames() {
         for sym in frame.symbols() {
-            let (Some(file), Some(line)) = (sym.filename(), sym.lineno()) else { continue };
+            let (Some(file), Some(line)) = (sym.filename(), sym.lineno()) else {
+                continue;
+            };
             let file = file.to_string_lossy();
             let foreign = file.starts_with("/rustc/")
                 || file.starts_with("./")
@@ -493,11 +576,15 @@ fn trim_backtrace(bt: &backtrace::Backtrace) -> String {
                 || file.contains("/core/src/")
                 || file.contains("/.cargo/registry/")
                 || file.contains("/rustlib/")
-                || (file.contains(env!("CARGO_MANIFEST_DIR")) && OURS.iter().any(|o| file.contains(o)));
+                || (file.contains(env!("CARGO_MANIFEST_DIR"))
+                    && OURS.iter().any(|o| file.contains(o)));
             if foreign {
                 continue;
             }
-            let name = sym.name().map(|n| format!("{n:#}")).unwrap_or_else(|| "?".into());
+            let name = sym
+                .name()
+                .map(|n| format!("{n:#}"))
+                .unwrap_or_else(|| "?".into());
             let _ = writeln!(out, "at {name} ({file}:{line})");
             kept += 1;
             if kept == 6 {

@@ -96,7 +96,7 @@ pub(crate) fn find_deadlock(g: &Global, me: u64) -> Option<Cycle> {
     for node in path {
         match node {
             Node::Resource(r) => cycle.resources.push(r),
-            Node::Thread(t) if t != me => cycle.threads.push(t),
+            Node::Thread(t) if t != me && Some(t) != cycle.exited_owner => cycle.threads.push(t),
             Node::Thread(_) => {}
         }
     }

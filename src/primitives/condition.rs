@@ -17,7 +17,7 @@ use crate::detector::registry::{
     Global, Kind, ResourceMeta, Site, ThreadShared, Waitable, current_thread, current_thread_id,
 };
 use crate::detector::wait_for::begin_wait;
-use crate::detector::{Delivery, fmt_site};
+use crate::detector::{self, Delivery, Policy, fmt_site};
 use crate::error::UsageError;
 
 /// A condition variable, like Python's `threading.Condition`: threads wait on it while
@@ -66,6 +66,8 @@ pub struct Condition {
     meta: ResourceMeta,
     /// Id of the lock this condition is used with (0 until the first wait).
     bound_to: AtomicU64,
+    /// Display name of that lock, for the mismatch message (set once, right after binding).
+    bound_name: std::sync::OnceLock<String>,
 }
 
 #[derive(Default)]
@@ -122,10 +124,16 @@ mod sealed {
             1
         }
         fn reacquire_after_wait(&mut self, site: Site, _count: u32) {
-            let _ = self
-                .lock()
-                .core()
-                .acquire(site, Patience::Forever, Delivery::Policy, 0);
+            let core = self.lock().core();
+            if detector::policy() != Policy::Panic {
+                let _ = core.acquire(site, Patience::Forever, Delivery::Policy, 0);
+                return;
+            }
+            if let Err(deadlock) = core.acquire(site, Patience::Forever, Delivery::Return, 0) {
+                // The lock is not ours: the guard must not release it while we unwind.
+                self.held = false;
+                let _ = detector::deliver(Box::new(deadlock.into_report()), Delivery::Policy);
+            }
         }
     }
 
@@ -159,6 +167,7 @@ impl Condition {
             cv: Condvar::new(),
             meta: ResourceMeta::new(Kind::Condition, Location::caller()),
             bound_to: AtomicU64::new(0),
+            bound_name: std::sync::OnceLock::new(),
         }
     }
 
@@ -308,10 +317,15 @@ impl Condition {
             .bound_to
             .compare_exchange(0, id, Ordering::Relaxed, Ordering::Relaxed)
         {
-            Ok(_) => {}
+            Ok(_) => {
+                let _ = self.bound_name.set(core.meta.info().display_name());
+            }
             Err(bound) if bound == id => {}
-            Err(_) => {
-                let first = format!("lock #{}", self.bound_to.load(Ordering::Relaxed));
+            Err(bound) => {
+                let first = match self.bound_name.get() {
+                    Some(name) => name.clone(),
+                    None => format!("lock #{bound}"), // bound this very moment by another thread
+                };
                 let err = UsageError::ConditionLockMismatch {
                     condition: self.meta.info().display_name(),
                     first,

@@ -121,13 +121,18 @@ impl Event {
     }
 
     fn wait_inner(&self, deadline: Option<Option<Instant>>, site: Site) -> bool {
-        if self.state.lock().flag {
-            return true;
-        }
+        // Count the sets from the first look at the flag: a `set(); clear();` that lands while
+        // this thread registers its wait (state unlocked) must still end the wait.
+        let sets_before = {
+            let st = self.state.lock();
+            if st.flag {
+                return true;
+            }
+            st.sets
+        };
         let registration = begin_wait(self, self.meta.info(), site, deadline.is_some(), false).ok();
         let mut st = self.state.lock();
-        let sets_before = st.sets;
-        let mut signalled = st.flag;
+        let mut signalled = st.flag || st.sets != sets_before;
         while !signalled {
             match deadline {
                 None | Some(None) => self.cv.wait(&mut st),

@@ -223,6 +223,8 @@ impl<T: ?Sized> Lock<T> {
 #[must_use = "the lock is released as soon as the guard is dropped"]
 pub struct LockGuard<'a, T: ?Sized> {
     lock: &'a Lock<T>,
+    /// False only while unwinding from a Condition wait whose re-acquire was refused.
+    pub(crate) held: bool,
     _not_send: PhantomData<*const ()>,
 }
 
@@ -233,6 +235,7 @@ impl<'a, T: ?Sized> LockGuard<'a, T> {
     fn new(lock: &'a Lock<T>) -> Self {
         LockGuard {
             lock,
+            held: true,
             _not_send: PhantomData,
         }
     }
@@ -261,7 +264,9 @@ impl<T: ?Sized> DerefMut for LockGuard<'_, T> {
 
 impl<T: ?Sized> Drop for LockGuard<'_, T> {
     fn drop(&mut self) {
-        self.lock.core.release();
+        if self.held {
+            self.lock.core.release();
+        }
     }
 }
 

@@ -195,6 +195,11 @@ impl<T: ?Sized> RLock<T> {
     }
 
     fn exit(&self) {
+        if !self.is_owned() {
+            // Only after a Condition wait's re-acquire was refused (the thread is unwinding
+            // with the report): this thread holds nothing to release.
+            return;
+        }
         if self.count.fetch_sub(1, Ordering::Relaxed) == 1 {
             self.core.release();
         } else if detector::enabled() {

@@ -107,7 +107,11 @@ impl SemCore {
                 return Ok(true);
             }
         }
-        if deadline == Some(Some(Instant::now())) {
+        // A poll (try_acquire, or a timeout already past) never blocks: no wait to register.
+        // (Comparing with a fresh `Instant::now()` for equality almost never matched.)
+        if let Some(Some(d)) = deadline
+            && d <= Instant::now()
+        {
             return Ok(false);
         }
         let timed = deadline.is_some();
@@ -182,8 +186,11 @@ impl SemCore {
     fn release_bare(&self, n: usize, site: Site) -> Result<(), UsageError> {
         let me = current_thread();
         let mut st = self.state.lock();
+        // Permits held through guards come back when the guards drop: counting them is what
+        // makes a fully guard-held bounded semaphore refuse a bare release (so only its
+        // holders can end a wait on it, which the detector relies on).
         if let Some(max) = self.bound
-            && st.value.saturating_add(n) > max
+            && st.value.saturating_add(st.guard_held()).saturating_add(n) > max
         {
             return Err(UsageError::OverRelease {
                 name: self.meta.info().display_name(),
