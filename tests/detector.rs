@@ -9,6 +9,9 @@
 //! lock is fresh per test (ids are never reused), and every multi-thread test runs under
 //! `common::with_deadline`.
 
+// Threads hand back a whole `Report` as their error value: large, and fine in tests.
+#![allow(clippy::result_large_err)]
+
 mod common;
 
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -762,5 +765,73 @@ fn condition_wait_that_closes_a_cycle_on_reacquire_does_not_release_anothers_loc
             ),
         }
         assert!(!l1.locked() && !l2.locked());
+    });
+}
+
+#[test]
+fn condition_over_rlock_refused_restore_leaves_the_new_owners_count_alone() {
+    // As above, with the Condition over an RLock held twice by the waiter: when restoring it
+    // closes the cycle, neither of the waiter's two RLock guards may release (or count down)
+    // the RLock that `taker` now owns once.
+    with_deadline(10, "condition_restore_rlock", || {
+        let r1 = Arc::new(RLock::new(()).named("cv-restore-r1"));
+        let l2 = Arc::new(Lock::new(()).named("cv-restore-l2"));
+        let cond = Arc::new(Condition::new().named("cv-restore"));
+        let waiter = {
+            let (r1, l2, cond) = (r1.clone(), l2.clone(), cond.clone());
+            spawn("cv-restore-waiter", move || {
+                let _g2; // dropped last: L2 keeps `taker` parked while the RLock guards drop
+                let _outer = r1.acquire();
+                let mut inner = r1.acquire();
+                _g2 = l2.acquire();
+                let _ = cond.wait_timeout(&mut inner, Duration::from_millis(300));
+            })
+        };
+        while cond.waiters() == 0 {
+            std::thread::yield_now();
+        }
+        let taker = {
+            let (r1, l2) = (r1.clone(), l2.clone());
+            spawn("cv-restore-taker", move || {
+                let g1 = r1.acquire();
+                match l2.acquire_checked() {
+                    Err(_) => "taker closed the cycle",
+                    Ok(_g2) => {
+                        assert!(
+                            r1.locked(),
+                            "the RLock was released behind its owner's back"
+                        );
+                        assert_eq!(
+                            (r1.is_owned(), r1.count()),
+                            (true, 1),
+                            "owner's count changed"
+                        );
+                        drop(g1);
+                        assert!(!r1.locked());
+                        "waiter closed the cycle"
+                    }
+                }
+            })
+        };
+        let waiter_result = waiter.join();
+        let who = match taker.join() {
+            Ok(who) => who,
+            Err(payload) => panic!("taker: {}", panic_text(&*payload)),
+        };
+        match (who, waiter_result) {
+            ("waiter closed the cycle", Err(payload)) => {
+                assert!(
+                    panic_text(&*payload).contains("deadlock"),
+                    "{}",
+                    panic_text(&*payload)
+                );
+            }
+            ("taker closed the cycle", Ok(())) => {}
+            (who, r) => panic!(
+                "{who}, but the waiter {}",
+                if r.is_ok() { "returned" } else { "panicked" }
+            ),
+        }
+        assert!(!r1.locked() && !l2.locked());
     });
 }
