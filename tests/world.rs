@@ -24,6 +24,8 @@ fn lost_wake_up_with_if_is_a_deadlock_naming_the_condition_and_its_wait_site() {
         // The line of the wait, found in this file's source so formatting cannot move it.
         let wait_line = include_str!("world.rs")
             .lines()
+            .collect::<Vec<_>>()
+            .iter()
             .rposition(|l| l.contains("not_empty.wait(&mut items);"))
             .expect("the wait line")
             + 1;
