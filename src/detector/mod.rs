@@ -124,14 +124,11 @@ fn init_policy() -> Policy {
     Policy::from_u8(POLICY.load(Ordering::Relaxed))
 }
 
-/// Whether the detector tracks anything on the calling thread. Cheap: one relaxed load
-/// (plus a thread-local read inside closed worlds).
+/// Whether the detector tracks anything: the *global* policy is not `Off`. One relaxed
+/// load; a world's own policy changes how reports are delivered, not whether we track.
 #[inline]
 pub(crate) fn enabled() -> bool {
-    match POLICY.load(Ordering::Relaxed) {
-        OFF => crate::world::policy_override().is_some_and(|p| p != Policy::Off),
-        _ => policy() != Policy::Off,
-    }
+    global_policy() != Policy::Off
 }
 
 /// A deadlock or lock-order inversion, returned by the `_checked` acquires.
@@ -224,7 +221,8 @@ pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 }
 
 /// Records a new hold on the calling thread and checks the lock order it implies.
-/// Returns an inversion report when this acquire closes a new cycle.
+/// Returns the calling thread's id (to record as owner) and an inversion report when this
+/// acquire closes a new cycle.
 #[inline]
 pub(crate) fn on_acquired(
     meta: &registry::ResourceMeta,
@@ -232,7 +230,7 @@ pub(crate) fn on_acquired(
     subclass: u32,
     ordered: bool,
     timed: bool,
-) -> Option<Box<Report>> {
+) -> (u64, Option<Box<Report>>) {
     let resource = meta.info();
     with_local(|local| {
         let hold = Hold {
@@ -258,9 +256,9 @@ pub(crate) fn on_acquired(
         if let Some(world) = &local.shared.world {
             world.acquired(local.id, hold);
         }
-        report
+        (local.id, report)
     })
-    .flatten()
+    .unwrap_or((0, None))
 }
 
 /// Forgets the calling thread's hold on `meta` (a release).

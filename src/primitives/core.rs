@@ -162,8 +162,8 @@ impl LockCore {
         }
         let ordered = patience != Patience::Try;
         let timed = matches!(patience, Patience::Until(_));
-        let report = on_acquired(&self.meta, site, subclass, ordered, timed);
-        self.owner.store(current_thread_id(), Ordering::Relaxed);
+        let (me, report) = on_acquired(&self.meta, site, subclass, ordered, timed);
+        self.owner.store(me, Ordering::Relaxed);
         if let Some(report) = report {
             if how == Delivery::Return || detector::policy() == detector::Policy::Panic {
                 // Do not keep a lock we are about to refuse (or unwind from).
