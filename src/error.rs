@@ -89,3 +89,26 @@ impl fmt::Display for BrokenBarrier {
 }
 
 impl std::error::Error for BrokenBarrier {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_say_what_was_wrong_and_what_to_do() {
+        let over = UsageError::OverRelease {
+            name: "pool".into(),
+            max: 3,
+        }
+        .to_string();
+        assert!(
+            over.contains("`pool` released too many times") && over.contains("initial value 3")
+        );
+        assert!(
+            UsageError::ZeroParties
+                .to_string()
+                .contains("parties must be > 0")
+        );
+        assert!(BrokenBarrier.to_string().contains("call reset()"));
+    }
+}

@@ -1,7 +1,9 @@
-//! `cargo run`: the course front door and a tour of the detector.
+//! `cargo run`: the course front door (the exercise list with statuses, hints, background)
+//! and `cargo run -- tour`, a tour of the deadlock detector.
 
+mod course;
 mod tour;
 
-fn main() {
-    tour::run();
+fn main() -> std::process::ExitCode {
+    course::main()
 }

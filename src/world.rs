@@ -596,3 +596,35 @@ fn monitor(world: &World, deadline: Instant, budget: Duration) -> Verdict {
         world.cv.wait_until(&mut st, wake);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_builds_and_defaults_to_ten_seconds() {
+        let c = Config::default();
+        assert_eq!(c.deadline, Duration::from_secs(10));
+        let c = c
+            .deadline(Duration::from_millis(5))
+            .timeline(3)
+            .on_deadlock(OnDeadlock::Panic);
+        assert_eq!(
+            (c.deadline, c.timeline, c.on_deadlock),
+            (Duration::from_millis(5), 3, OnDeadlock::Panic)
+        );
+    }
+
+    #[test]
+    fn a_clean_world_returns_its_value() {
+        assert_eq!(check(|| 6 * 7).unwrap(), 42);
+    }
+
+    #[test]
+    fn unwrap_of_a_deadlock_panics_with_the_report() {
+        let outcome = check(|| crate::Event::new().named("world-unit").wait());
+        let err = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| outcome.unwrap()))
+            .unwrap_err();
+        assert!(panic_message(&*err).contains("`world-unit`"));
+    }
+}

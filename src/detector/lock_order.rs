@@ -578,3 +578,48 @@ impl LockOrder {
         out
     }
 }
+
+#[cfg(test)]
+mod unit_tests {
+    use super::*;
+    use crate::detector::registry::Kind;
+    use std::panic::Location;
+
+    fn info(id: u64, class: Option<&'static str>) -> ResourceInfo {
+        ResourceInfo {
+            id,
+            kind: Kind::Lock,
+            name: None,
+            class,
+            created: Location::caller(),
+        }
+    }
+
+    #[test]
+    fn the_edge_cache_remembers_exact_keys_only() {
+        let mut cache = EdgeCache::default();
+        assert!(!cache.contains((1, 2, 0)));
+        cache.insert((1, 2, 0));
+        assert!(cache.contains((1, 2, 0)));
+        assert!(!cache.contains((2, 1, 0)), "direction matters");
+        assert!(!cache.contains((1, 2, 7)), "gates matter");
+    }
+
+    #[test]
+    fn class_members_share_a_node_and_subclasses_split_it() {
+        let a = info(10, Some("account"));
+        let b = info(11, Some("account"));
+        assert_eq!(node_key(&a, 0), node_key(&b, 0));
+        assert_ne!(node_key(&a, 0), node_key(&a, 1));
+        assert_eq!(
+            node_key(&info(12, None), 0),
+            12,
+            "instances are their own node"
+        );
+        assert_ne!(
+            node_key(&a, 0) & (1 << 63),
+            0,
+            "class keys never collide with ids"
+        );
+    }
+}

@@ -424,3 +424,49 @@ pub(crate) fn backtraces_everywhere() -> bool {
         LazyLock::new(|| std::env::var("SYNCKIT_BACKTRACE").is_ok_and(|v| v == "1"));
     *FLAG
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unnamed_resources_are_named_after_kind_and_creation_site() {
+        let meta = ResourceMeta::new(Kind::Semaphore, Location::caller());
+        let line = line!() - 1;
+        assert_eq!(
+            meta.info().display_name(),
+            format!("Semaphore@{}:{line}", file!())
+        );
+    }
+
+    #[test]
+    fn ids_are_drawn_lazily_once_and_never_shared() {
+        let a = ResourceMeta::new(Kind::Lock, Location::caller());
+        let b = ResourceMeta::new(Kind::Lock, Location::caller());
+        assert_eq!(a.existing_id(), None, "creating a resource draws no id");
+        let id = a.id();
+        assert_ne!(id, 0);
+        assert_eq!(a.id(), id, "the id is stable");
+        assert_ne!(b.id(), id);
+    }
+
+    #[test]
+    fn interning_gives_one_address_per_distinct_name() {
+        let a = intern("registry-test-name");
+        let b = intern(&String::from("registry-test-name"));
+        assert!(std::ptr::eq(a, b));
+        assert_ne!(intern("registry-test-other"), a);
+    }
+
+    #[test]
+    fn threads_get_small_ids_and_their_std_names() {
+        let (id, name) = std::thread::Builder::new()
+            .name("registry-named".into())
+            .spawn(|| (current_thread_id(), with_local(|l| l.shared.name.clone())))
+            .unwrap()
+            .join()
+            .unwrap();
+        assert_ne!(id, 0);
+        assert_eq!(name.as_deref(), Some("registry-named"));
+    }
+}

@@ -594,3 +594,43 @@ fn trim_backtrace(bt: &backtrace::Backtrace) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Report {
+        let mut r = Report::new(
+            ReportKind::Deadlock,
+            "deadlock: 2 threads wait for each other",
+            "take them in order",
+        );
+        r.cycle
+            .push(("t1".into(), "a \"quoted\" lock".into(), "t2".into()));
+        r.cycle.push(("t2".into(), "b".into(), "t1".into()));
+        r
+    }
+
+    #[test]
+    fn plain_rendering_has_no_escape_codes_and_names_everything() {
+        let text = sample().to_string();
+        assert!(!text.contains('\u{1b}'), "{text:?}");
+        assert!(text.starts_with("error: deadlock: 2 threads"));
+        assert!(text.contains("t1 ──waits for──▶ `a \"quoted\" lock` ──held by──▶ t2"));
+        assert!(text.contains("hint: take them in order"));
+        assert_eq!(
+            sample().resources(),
+            vec!["a \"quoted\" lock".to_string(), "b".to_string()]
+        );
+    }
+
+    #[test]
+    fn dot_output_escapes_quotes() {
+        let dot = sample().to_dot();
+        assert!(dot.starts_with("digraph synckit {"));
+        assert!(
+            dot.contains("\"a \\\"quoted\\\" lock\" -> \"t2\" [label=\"held by\"]"),
+            "{dot}"
+        );
+    }
+}

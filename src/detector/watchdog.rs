@@ -92,3 +92,24 @@ fn run(limit: Duration) {
         report.eprint();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::parse_duration;
+    use std::time::Duration;
+
+    #[test]
+    fn parses_seconds_milliseconds_and_bare_numbers() {
+        assert_eq!(parse_duration("5s"), Some(Duration::from_secs(5)));
+        assert_eq!(parse_duration(" 500ms "), Some(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2"), Some(Duration::from_secs(2)));
+        assert_eq!(parse_duration("0.5s"), Some(Duration::from_millis(500)));
+    }
+
+    #[test]
+    fn rejects_what_is_not_a_positive_duration() {
+        for bad in ["", "soon", "-1s", "0", "nans", "5 minutes"] {
+            assert_eq!(parse_duration(bad), None, "{bad:?}");
+        }
+    }
+}

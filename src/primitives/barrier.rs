@@ -256,3 +256,32 @@ impl fmt::Debug for Barrier {
             .finish()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_party_passes_at_once_and_zero_is_refused() {
+        let b = Barrier::new(1);
+        assert_eq!(b.wait(), Ok(0));
+        assert_eq!(b.wait(), Ok(0), "the barrier is reusable");
+        assert_eq!(Barrier::try_new(0).err(), Some(UsageError::ZeroParties));
+    }
+
+    #[test]
+    fn abort_breaks_and_reset_mends() {
+        let b = Barrier::new(2);
+        b.abort();
+        assert!(b.broken());
+        assert_eq!(b.wait(), Err(BrokenBarrier));
+        b.reset();
+        assert!(!b.broken());
+        assert_eq!(
+            b.wait_timeout(Duration::from_millis(5)),
+            Err(BrokenBarrier),
+            "a timeout breaks it"
+        );
+        assert!(b.broken());
+    }
+}

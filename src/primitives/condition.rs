@@ -435,3 +435,39 @@ impl fmt::Debug for Condition {
             .finish()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Lock, RLock};
+
+    #[test]
+    fn a_timed_wait_without_notify_times_out_and_keeps_the_lock() {
+        let lock = Lock::new(0);
+        let cond = Condition::new();
+        let mut g = lock.acquire();
+        assert!(
+            cond.wait_timeout(&mut g, Duration::from_millis(5))
+                .timed_out()
+        );
+        *g += 1; // still held
+        assert_eq!(cond.waiters(), 0, "a timed-out waiter leaves the queue");
+    }
+
+    #[test]
+    fn notify_without_waiters_wakes_nobody() {
+        let cond = Condition::new();
+        assert_eq!(cond.notify(3), 0);
+        assert_eq!(cond.notify_all(), 0);
+    }
+
+    #[test]
+    fn a_wait_over_an_rlock_restores_its_count() {
+        let lock = RLock::new(());
+        let cond = Condition::new();
+        let _outer = lock.acquire();
+        let mut inner = lock.acquire();
+        let _ = cond.wait_timeout(&mut inner, Duration::from_millis(1));
+        assert_eq!(lock.count(), 2);
+    }
+}

@@ -188,3 +188,19 @@ impl fmt::Debug for Event {
             .finish()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn set_clear_and_polls() {
+        let e = Event::new();
+        assert!(!e.wait_timeout(Duration::ZERO), "a zero timeout is a poll");
+        e.set();
+        assert!(e.is_set());
+        e.wait(); // returns at once
+        e.clear();
+        assert!(!e.wait_timeout(Duration::from_millis(5)));
+    }
+}

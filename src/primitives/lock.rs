@@ -275,3 +275,40 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for LockGuard<'_, T> {
         fmt::Debug::fmt(&**self, f)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_held_lock_refuses_try_and_times_out() {
+        let lock = Lock::new(1);
+        let guard = lock.acquire();
+        assert!(lock.locked());
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                assert!(lock.try_acquire().is_none());
+                assert!(
+                    lock.acquire_timeout(Duration::ZERO).is_none(),
+                    "zero is a poll"
+                );
+                assert!(lock.acquire_timeout(Duration::from_millis(5)).is_none());
+            });
+        });
+        drop(guard);
+        assert!(!lock.locked());
+        assert_eq!(*lock.try_acquire().expect("free again"), 1);
+    }
+
+    #[test]
+    fn the_guard_writes_through_and_into_inner_returns_the_data() {
+        let mut lock = Lock::new(vec![1]).named("list");
+        lock.acquire().push(2);
+        lock.get_mut().push(3);
+        assert_eq!(
+            format!("{lock:?}"),
+            "Lock { name: \"list\", data: [1, 2, 3] }"
+        );
+        assert_eq!(lock.into_inner(), vec![1, 2, 3]);
+    }
+}

@@ -277,3 +277,34 @@ impl<T: ?Sized> Drop for RLockGuard<'_, T> {
         self.lock.exit();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_owner_reenters_and_counts() {
+        let lock = RLock::new(5);
+        assert_eq!(lock.count(), 0);
+        let a = lock.acquire();
+        let b = lock.try_acquire().expect("re-entry never fails");
+        assert_eq!((lock.count(), *a + *b), (2, 10));
+        drop(a);
+        assert!(lock.is_owned());
+        drop(b);
+        assert!(!lock.locked());
+    }
+
+    #[test]
+    fn another_thread_cannot_take_it_while_held() {
+        let lock = RLock::new(());
+        let _held = lock.acquire();
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                assert!(!lock.is_owned());
+                assert!(lock.try_acquire().is_none());
+                assert!(lock.acquire_timeout(Duration::from_millis(5)).is_none());
+            });
+        });
+    }
+}

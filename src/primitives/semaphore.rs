@@ -518,3 +518,39 @@ impl fmt::Debug for BoundedSemaphore {
             .finish()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn permits_are_counted_and_given_back_on_drop() {
+        let s = Semaphore::new(2);
+        let a = s.acquire();
+        assert_eq!(s.available(), 1);
+        let b = s.try_acquire().expect("one left");
+        assert!(s.acquire_timeout(Duration::ZERO).is_none());
+        drop((a, b));
+        assert_eq!(s.available(), 2);
+        s.release_n(3);
+        assert_eq!(s.available(), 5, "a plain semaphore has no upper bound");
+    }
+
+    #[test]
+    fn a_bounded_semaphore_refuses_an_over_release_and_stays_usable() {
+        let s = BoundedSemaphore::new(1).named("bounded-unit");
+        let err = s.release().unwrap_err();
+        assert_eq!(
+            err,
+            UsageError::OverRelease {
+                name: "bounded-unit".into(),
+                max: 1
+            }
+        );
+        assert_eq!(s.available(), 1);
+        s.acquire().forget();
+        assert_eq!(s.available(), 0);
+        s.release().expect("one forgotten permit may be released");
+        assert_eq!(s.available(), 1);
+    }
+}
