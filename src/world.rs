@@ -475,6 +475,10 @@ pub(crate) fn leaving_wait() {
 ///
 /// `check` never hangs: blocked threads are left parked when it returns.
 ///
+/// Spawn the world's threads with `synckit::thread`: a thread started with `std::thread`
+/// inside `check` is outside the world, so a world thread waiting for it (say, for an
+/// `Event` it will set) looks stuck to the world and is reported.
+///
 /// # Examples
 ///
 /// ```

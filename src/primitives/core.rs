@@ -117,13 +117,15 @@ impl LockCore {
         let registration = if detector::enabled() {
             let me = current_thread_id();
             let info = self.meta.info();
+            let mut check = true;
             if deadline.is_none() && me != 0 && self.owner() == me {
                 let thread = with_local(|l| l.shared.name.clone()).unwrap_or_default();
                 let first = find_hold(info.id).map(|h| h.site);
                 let report = Report::reentrant(&thread, &info, first, site);
                 detector::deliver(Box::new(report), how)?;
+                check = false; // logged once: now block for real, as the code asked
             }
-            match begin_wait(self, info, site, deadline.is_some(), true) {
+            match begin_wait(self, info, site, deadline.is_some(), check) {
                 Ok(registration) => Some(registration),
                 Err(report) => {
                     detector::deliver(report, how)?;
