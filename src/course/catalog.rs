@@ -298,4 +298,86 @@ address, by level in a hierarchy) and always acquire in that order. Lock classes
 (all accounts) into one node of the graph; taking two locks of the same class then needs an
 explicit nesting level (`acquire_nested(1)`) to say that you order them yourself.",
     },
+Exercise {
+        number: 9,
+        title: "The GIL",
+        idea: "one interpreter lock: threads for waiting, processes for computing, read on the trace",
+        hints: &[
+            "Under one GIL, computing threads take turns: the trace can never show them above 1.0. \
+             Send the crunch jobs to `workers` (processes: each has its own interpreter and its own \
+             GIL) and keep the fetch jobs on their threads: `py.io` already releases the GIL while \
+             a thread waits.",
+            "`workers.run(job)` blocks until the worker is done. Block outside the GIL, \
+             `py.blocking(|| workers.run(job))`, or your thread holds the GIL while its worker \
+             computes and the other threads cannot even send their jobs.",
+            "The shape: `match *job { Job::Crunch { .. } => py.blocking(|| workers.run(job)), \
+             Job::Fetch { wait } => py.io(wait) }`. Computing with the GIL released in this process \
+             (`py.blocking(|| synckit::gil::spin(units))`) does not count: only native code may do \
+             that, and a crunch job is Python code.",
+        ],
+        explain: "\
+CPython, the Python most people run, has a Global Interpreter Lock: one mutex per interpreter
+that a thread must hold to run Python bytecode. So however many cores the machine has, only one
+thread of a Python program computes at any instant. The GIL exists to keep the interpreter's own
+bookkeeping simple: reference counts and the garbage collector can change any object without a
+lock per object, because nobody else is running Python code meanwhile.
+
+A thread gives the GIL up in two situations. It releases it around anything that waits: reading a
+file, a network call, a sleep, a lock, waiting for a process. And a thread that computes for a
+long time is made to let go: when another thread has waited for a whole switch interval (5 ms,
+`sys.getswitchinterval()`), it asks, and the holder drops the GIL at its next check so the
+waiter gets a turn (a forced switch). That keeps one busy thread from starving the rest, but it
+does not make them run together.
+
+Hence the rule. I/O-bound work (downloads, disk, databases) suits threads: while one waits,
+the GIL is free for another, so the waits overlap. CPU-bound work (parsing, maths, images) gains
+nothing from threads: the computing threads only take turns. Send it to processes
+(`multiprocessing`, `concurrent.futures.ProcessPoolExecutor`): each process runs its own
+interpreter with its own GIL, so they really run in parallel, at the price of starting them and
+copying data to them. Native code is the exception: C extensions such as numpy release the GIL
+inside their own loops.
+
+synckit::gil simulates one interpreter: `py.compute` holds the GIL, `py.io` and `py.blocking`
+release it, and every run returns a trace of who held the GIL when (`cargo run -- gil` draws
+one). Its parallelism, time spent holding the GIL or outside it over the wall time, is how many
+threads were getting somewhere on average: never above 1.0 for threads that only compute.
+`cargo run -- compare` measures what a process costs next to a thread.",
+    },
+    Exercise {
+        number: 10,
+        title: "Processes",
+        idea: "a worker process shares no memory: send the work through a Pool, get results back",
+        hints: &[
+            "Each worker process has its own memory, so its own TOTAL: what it adds there never \
+             reaches this process, Lock or no Lock. Have the worker function *return* its chunk's \
+             steps; the result comes back through the pipe.",
+            "The worker function: `fn chunk_steps(chunk: Vec<u64>) -> u64 { total_steps(&chunk) }`, \
+             registered in `register` under `CHUNK_STEPS`. Then in `total_steps_in_processes`: \
+             `let partials: Vec<u64> = pool.map(CHUNK_STEPS, &chunks)?;` and \
+             `Ok(partials.iter().sum())`.",
+            "TOTAL is not needed any more: the only shared state was the answer, and it now travels \
+             as results and is added up in one place, on one thread, with nothing to lock.",
+        ],
+        explain: "\
+A process is a running program with memory of its own. Two processes share nothing by default:
+not their variables, not their statics, not their locks. That isolation is what makes them safe
+(a crash or a stray write in one cannot corrupt the other) and what makes them costly: to work
+together they must copy data to each other through the operating system, by inter-process
+communication (pipes, sockets, files, shared-memory segments set up on purpose).
+
+Python's multiprocessing works that way. A Pool starts worker processes; `pool.map(f, items)`
+pickles (serializes) each item, sends it down a pipe to a worker, which unpickles it, runs `f`,
+and sends the pickled result back. `f` must be importable by the worker, because what travels is
+its name, not the function: a closure's captured variables live in the parent's memory. synckit's
+Pool does the same with the `spawn` start method: a worker is this program started again, which
+hands over to `synckit::process::hook` on its first line, and runs only functions registered by
+name in a Registry; arguments and results cross the pipes as bytes.
+
+So a lock cannot coordinate processes: a Lock makes the threads of one process take turns at one
+piece of memory, and processes have none in common. A worker that updates a \"shared\" total
+updates its own copy, and the parent's copy stays as it was. The design that works is to share
+nothing: split the input, send each piece, compute without side effects, send the results back,
+and combine them in one place. Send pieces of a good size: every call pays a round trip through
+the pipes (`cargo run -- compare` measures it), so a thousand items per call beat one.",
+    },
 ];

@@ -1,6 +1,6 @@
 //! The course front door: `cargo run` (welcome, the exercise list with statuses, the next
 //! step), `cargo run -- hint N`, `cargo run -- explain N`, `cargo run -- list`,
-//! `cargo run -- tour`.
+//! `cargo run -- tour`, `cargo run -- gil`, `cargo run -- compare`.
 
 pub mod catalog;
 mod status;
@@ -31,6 +31,8 @@ pub fn main() -> ExitCode {
             crate::tour::run();
             ExitCode::SUCCESS
         }
+        ["gil"] => gil(),
+        ["compare"] => compare(),
         ["help" | "--help" | "-h"] => {
             print!("{}", usage());
             ExitCode::SUCCESS
@@ -73,6 +75,8 @@ commands:
   hint N           hints for exercise N, weakest first
   explain N        the background of exercise N
   tour             the deadlock detector's reports on small programs
+  gil              the simulated GIL: 4 CPU-bound and 4 I/O-bound threads, drawn and timed
+  compare          threads vs processes: the study notes' table, measured on this machine
   help             this message
 
 exercises: {}
@@ -223,7 +227,9 @@ fn next_step(survey: Option<&Survey>) {
         }
     }
     println!(
-        "\nAlso: `cargo run -- tour` shows the deadlock detector's reports on small programs."
+        "\nAlso: `cargo run -- tour` shows the deadlock detector's reports on small programs, \
+         `cargo run -- gil`\nthe GIL at work, and `cargo run -- compare` threads vs processes on \
+         this machine."
     );
 }
 
@@ -243,5 +249,173 @@ fn wrap(text: &str, width: usize, indent: usize) -> String {
         out.push_str(word);
         line += word.len();
     }
+    out
+}
+
+/// `cargo run -- gil`: 4 CPU-bound and 4 I/O-bound threads under the simulated GIL, drawn.
+fn gil() -> ExitCode {
+    const THREADS: usize = 4;
+    eprintln!(
+        "running {THREADS} CPU-bound and {THREADS} I/O-bound threads under the simulated GIL, each \
+         batch beside 1 thread doing the same work (about 1 s)...\n"
+    );
+    let demo = synckit::gil::demonstrate(THREADS);
+    let ms = |d: std::time::Duration| {
+        let ms = d.as_secs_f64() * 1000.0;
+        if ms >= 100.0 {
+            format!("{ms:.0} ms")
+        } else {
+            format!("{ms:.1} ms")
+        }
+    };
+    let (cpu, io) = (&demo.cpu_many, &demo.io_many);
+    println!(
+        "{}  switch interval {} · █ holds the GIL  · waits for it  ~ in I/O, GIL released\n",
+        "The GIL, simulated".bold(),
+        ms(cpu.switch_interval()),
+    );
+    println!(
+        "{}",
+        format!(
+            "{THREADS} CPU-bound threads share one computation ({} for 1 thread alone)",
+            ms(demo.cpu_one.wall())
+        )
+        .bold()
+    );
+    print!("{}", cpu.lanes(64));
+    println!(
+        "  wall {} · GIL held {} · parallelism {:.2} (1.00 at most under one GIL)",
+        ms(cpu.wall()),
+        ms(cpu.cpu_busy()),
+        cpu.parallelism()
+    );
+    println!(
+        "  {} forced switches: a waiting thread asked after {} and the holder let go; {} spent \
+         waiting for the GIL in all",
+        cpu.forced_switches(),
+        ms(cpu.switch_interval()),
+        ms(cpu.wait_time())
+    );
+    println!(
+        "  speedup over 1 thread: {}\n",
+        format!("{:.2}×", demo.cpu_speedup()).bold()
+    );
+    println!(
+        "{}",
+        format!(
+            "{THREADS} I/O-bound threads, {} of I/O each ({} for 1 thread making every wait)",
+            ms(io.io_time() / THREADS as u32),
+            ms(demo.io_one.wall())
+        )
+        .bold()
+    );
+    print!("{}", io.lanes(64));
+    println!(
+        "  wall {} · in I/O {} · GIL held {} · parallelism {:.2}",
+        ms(io.wall()),
+        ms(io.io_time()),
+        ms(io.cpu_busy()),
+        io.parallelism()
+    );
+    println!(
+        "  speedup over 1 thread: {}\n",
+        format!("{:.2}×", demo.io_speedup()).bold()
+    );
+    println!("{}", "What it shows".bold());
+    println!(
+        "{}",
+        wrap(
+            &format!(
+                "Threads help while they wait, not while they compute ({:.1}× on I/O, {:.1}× on \
+                 computation). Waiting releases the GIL, so the waits overlap; computing needs the \
+                 GIL, and an interpreter has one, so computing threads take turns (the `·`: a thread \
+                 waiting for the GIL while a core may sit idle). For computation Python uses \
+                 processes, each with its own interpreter and its own GIL: `cargo run -- compare` \
+                 measures them; exercises 9 and 10 put both to work.",
+                demo.io_speedup(),
+                demo.cpu_speedup()
+            ),
+            92,
+            0
+        )
+    );
+    ExitCode::SUCCESS
+}
+
+/// `cargo run -- compare`: the notes' threads-vs-processes table, measured.
+fn compare() -> ExitCode {
+    eprintln!("measuring threads and worker processes on this machine (5 to 10 s)...\n");
+    let c = match synckit::process::compare() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{} {e}", "could not measure:".red().bold());
+            return ExitCode::FAILURE;
+        }
+    };
+    println!("{c}\n");
+    println!("{}", "Reading it".bold());
+    for line in reading(&c) {
+        println!("  · {}", wrap(&line, 88, 4));
+    }
+    if cfg!(debug_assertions) {
+        println!(
+            "\n{}",
+            "(a debug build: synckit's own costs are inflated. `cargo run --release -- compare` for \
+             optimised figures)"
+                .dimmed()
+        );
+    }
+    ExitCode::SUCCESS
+}
+
+/// One sentence per lesson of the comparison, with this machine's numbers in it.
+fn reading(c: &synckit::process::Comparison) -> Vec<String> {
+    let ratio = |a: std::time::Duration, b: std::time::Duration| {
+        a.as_secs_f64() / b.as_secs_f64().max(1e-12)
+    };
+    let n = c.cpus.max(2);
+    let mut out = vec![
+        format!(
+            "Start processes once and reuse them (a Pool): starting one costs as much as {:.0} thread \
+             spawns here.",
+            ratio(c.process_spawn, c.thread_spawn)
+        ),
+        format!(
+            "Send work to a process in big pieces: one call through the pipes costs as much as {:.0} \
+             increments of a shared Lock.",
+            ratio(c.pipe_call, c.lock_increment)
+        ),
+    ];
+    let switch = ratio(c.process_switch, c.thread_switch);
+    out.push(if switch >= 1.5 {
+        format!("Handing the CPU between processes took {switch:.1}× as long as between threads.")
+    } else {
+        format!(
+            "A hand-over between processes (over a pipe) took {switch:.1}× as long as one between \
+             threads (on a synckit Condition) here: an OS switches threads and processes in much the \
+             same way, so what makes processes costly is starting them and copying data to them."
+        )
+    });
+    out.push(format!(
+        "CPU-bound work ran {:.2}× faster in {n} processes and {:.2}× in {n} GIL threads: processes \
+         for computing (exercise 9). I/O-bound work ran {:.2}× faster in 4 GIL threads: threads for \
+         waiting.",
+        ratio(c.cpu_one_thread, c.cpu_processes),
+        ratio(c.cpu_one_thread, c.cpu_gil_threads),
+        ratio(c.io_one_thread, c.io_gil_threads),
+    ));
+    let rlock = ratio(c.rlock_acquire, c.lock_acquire);
+    out.push(if rlock >= 1.05 {
+        format!(
+            "An RLock cost {rlock:.2}× a Lock: it also keeps an owner and a count. Prefer a Lock \
+             unless a thread must re-enter (exercise 3)."
+        )
+    } else {
+        format!(
+            "An RLock cost {rlock:.2}× a Lock here: the detector's bookkeeping, the same for both, \
+             outweighs the RLock's owner and count (std's Mutex, with no detector, shows the raw \
+             cost). Prefer a Lock anyway: it catches a re-entry that an RLock would hide (exercise 3)."
+        )
+    });
     out
 }
