@@ -20,7 +20,10 @@
 
 pub mod detector;
 mod error;
+pub mod gil;
 mod primitives;
+pub mod process;
+pub mod testing;
 pub mod thread;
 mod world;
 

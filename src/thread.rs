@@ -5,6 +5,10 @@
 //! detector sees: a thread joining a thread that waits for it is a cycle, reported like any
 //! other. Threads spawned with `std::thread` work with every primitive too; they are named
 //! after their std name, or `thread-N`.
+//!
+//! Under a controlled schedule (`testing::explore`) spawn and join are scheduling points, a
+//! spawned thread waits for the baton before it runs, a join passes the baton instead of
+//! parking, and [`scope`] waits for its threads under the schedule before std joins them.
 
 use std::any::Any;
 use std::cell::RefCell;
@@ -20,6 +24,7 @@ use crate::detector::registry::{
 use crate::detector::wait_for::begin_wait;
 use crate::detector::{self, Delivery};
 use crate::error::UsageError;
+use crate::testing::hook::{self, Op, Park};
 use crate::world::{self, World};
 
 thread_local! {
@@ -118,6 +123,7 @@ impl<T> JoinHandle<T> {
 }
 
 fn wait_exit(exit: &Exit, site: Site) {
+    hook::point(Op::Join, &exit.meta);
     if *exit.done.lock() {
         return;
     }
@@ -134,6 +140,16 @@ fn wait_exit(exit: &Exit, site: Site) {
     };
     let mut done = exit.done.lock();
     while !*done {
+        if hook::active() {
+            // Controlled schedule: pass the baton until the thread has finished.
+            let park = parking_lot::MutexGuard::unlocked(&mut done, || {
+                hook::park(&exit.meta, false, &|| *exit.done.lock())
+            });
+            if park == Park::Aborted {
+                hook::abort_unwind();
+            }
+            continue;
+        }
         exit.cv.wait(&mut done);
     }
     world::leaving_wait();
@@ -158,6 +174,7 @@ fn body<T>(
     name: String,
     world: Option<Arc<World>>,
     exit: Arc<Exit>,
+    ticket: Option<hook::Ticket>,
     f: impl FnOnce() -> T,
 ) -> impl FnOnce() -> T {
     move || {
@@ -167,6 +184,9 @@ fn body<T>(
         if let Some(w) = &world {
             w.thread_started(me);
         }
+        // Under a controlled schedule: wait for the baton. Dropped after `_done`, so the
+        // scheduler hears the thread finished once its joiners can see it.
+        let sched = hook::thread_start(ticket);
         struct MarkDone(Arc<Exit>);
         impl Drop for MarkDone {
             fn drop(&mut self) {
@@ -176,10 +196,10 @@ fn body<T>(
             }
         }
         let _done = MarkDone(exit);
-        match world {
+        hook::run(&sched, || match world {
             Some(w) => w.run_thread(f),
             None => f(),
-        }
+        })
     }
 }
 
@@ -192,7 +212,7 @@ where
     world.thread_spawning(name, false);
     let inner = std::thread::Builder::new()
         .name(name.to_string())
-        .spawn(body(name.to_string(), Some(world), exit.clone(), f))
+        .spawn(body(name.to_string(), Some(world), exit.clone(), None, f))
         .expect("failed to spawn thread");
     JoinHandle { inner, exit }
 }
@@ -209,6 +229,7 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
+    let ticket = hook::spawning(name, None);
     let exit = new_exit(name, Location::caller());
     let world = world::current_world();
     if let Some(w) = &world {
@@ -216,7 +237,7 @@ where
     }
     let inner = std::thread::Builder::new()
         .name(name.to_string())
-        .spawn(body(name.to_string(), world, exit.clone(), f))
+        .spawn(body(name.to_string(), world, exit.clone(), ticket, f))
         .expect("failed to spawn thread");
     JoinHandle { inner, exit }
 }
@@ -242,7 +263,17 @@ pub fn scope<'env, F, T>(f: F) -> T
 where
     F: for<'scope> FnOnce(Scope<'scope, 'env>) -> T,
 {
-    std::thread::scope(|s| f(Scope { inner: s }))
+    std::thread::scope(|s| {
+        // Under a controlled schedule: wait for the scope's threads under the schedule (std's
+        // own join would block the baton holder).
+        let _end = hook::scope_enter(scope_key(s));
+        f(Scope { inner: s })
+    })
+}
+
+/// Identifies a std scope (for the controlled scheduler's end-of-scope wait).
+fn scope_key(s: &std::thread::Scope<'_, '_>) -> usize {
+    s as *const std::thread::Scope<'_, '_> as usize
 }
 
 /// A scope to spawn named threads in (a copyable handle); see [`scope`].
@@ -259,6 +290,7 @@ impl<'scope> Scope<'scope, '_> {
         F: FnOnce() -> T + Send + 'scope,
         T: Send + 'scope,
     {
+        let ticket = hook::spawning(name, Some(scope_key(self.inner)));
         let exit = new_exit(name, Location::caller());
         let world = world::current_world();
         if let Some(w) = &world {
@@ -266,7 +298,10 @@ impl<'scope> Scope<'scope, '_> {
         }
         let inner = std::thread::Builder::new()
             .name(name.to_string())
-            .spawn_scoped(self.inner, body(name.to_string(), world, exit.clone(), f))
+            .spawn_scoped(
+                self.inner,
+                body(name.to_string(), world, exit.clone(), ticket, f),
+            )
             .expect("failed to spawn thread");
         ScopedJoinHandle { inner, exit }
     }
@@ -293,6 +328,21 @@ impl<T> ScopedJoinHandle<'_, T> {
 }
 
 /// A point where a controlled schedule may switch threads; a plain `yield_now` otherwise.
+///
+/// Under [`testing::explore`](crate::testing::explore) threads switch only at synckit
+/// operations; put a `yield_point()` where a switch matters but there is none (between a read
+/// and a write of an atomic, say). The default schedule lets the other threads go first here.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::atomic::{AtomicU32, Ordering};
+///
+/// let hits = AtomicU32::new(0);
+/// let seen = hits.load(Ordering::SeqCst);
+/// synckit::thread::yield_point(); // another thread may run here
+/// hits.store(seen + 1, Ordering::SeqCst);
+/// ```
 pub fn yield_point() {
-    std::thread::yield_now();
+    hook::yield_point();
 }

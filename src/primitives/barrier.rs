@@ -1,4 +1,7 @@
 //! [`Barrier`]: Python's `threading.Barrier`, a meeting point for a fixed number of threads.
+//!
+//! Controlled schedules (`testing::explore`): wait, reset and abort start with a scheduling
+//! point, and a wait passes the baton instead of waiting on the condvar.
 
 use std::fmt;
 use std::panic::Location;
@@ -9,6 +12,7 @@ use parking_lot::{Condvar, Mutex};
 use crate::detector::registry::{Global, Kind, ResourceMeta, Site, Waitable};
 use crate::detector::wait_for::begin_wait;
 use crate::error::{BrokenBarrier, UsageError};
+use crate::testing::hook::{self, Op, Park};
 
 /// A barrier for a fixed number of parties, like Python's `threading.Barrier`: each
 /// [`wait`](Barrier::wait) blocks until `parties` threads have called it, then all go on,
@@ -130,9 +134,22 @@ impl Barrier {
         deadline: Option<Option<Instant>>,
         site: Site,
     ) -> Result<usize, BrokenBarrier> {
+        hook::point(Op::Arrive, &self.meta);
         let mut st = self.state.lock();
         // Block while the previous round drains or a reset is in progress.
         while matches!(st.phase, Phase::Draining | Phase::Resetting) {
+            if hook::active() {
+                // Controlled schedule: pass the baton until the barrier reopens.
+                let park = parking_lot::MutexGuard::unlocked(&mut st, || {
+                    hook::park(&self.meta, false, &|| {
+                        !matches!(self.state.lock().phase, Phase::Draining | Phase::Resetting)
+                    })
+                });
+                if park == Park::Aborted {
+                    hook::abort_unwind();
+                }
+                continue;
+            }
             self.cv.wait(&mut st);
         }
         if st.phase == Phase::Broken {
@@ -153,6 +170,24 @@ impl Barrier {
             let mut result = Ok(index);
             while st.phase == Phase::Filling {
                 match deadline {
+                    _ if hook::active() => {
+                        // Controlled schedule: pass the baton until the round fills.
+                        let timed = deadline.is_some();
+                        let park = parking_lot::MutexGuard::unlocked(&mut st, || {
+                            hook::park(&self.meta, timed, &|| {
+                                self.state.lock().phase != Phase::Filling
+                            })
+                        });
+                        match park {
+                            Park::Retry => {}
+                            Park::TimedOut => {
+                                st.phase = Phase::Broken;
+                                self.cv.notify_all();
+                                break;
+                            }
+                            Park::Aborted => hook::abort_unwind(),
+                        }
+                    }
                     None | Some(None) => self.cv.wait(&mut st),
                     Some(Some(d)) => {
                         if self.cv.wait_until(&mut st, d).timed_out() && st.phase == Phase::Filling
@@ -184,6 +219,7 @@ impl Barrier {
 
     /// Returns the barrier to its initial state; threads waiting on it get [`BrokenBarrier`].
     pub fn reset(&self) {
+        hook::point(Op::Reset, &self.meta);
         let mut st = self.state.lock();
         if st.count > 0 {
             if matches!(st.phase, Phase::Filling | Phase::Broken) {
@@ -200,6 +236,7 @@ impl Barrier {
     /// Breaks the barrier: current and future waits fail with [`BrokenBarrier`] until
     /// [`reset`](Barrier::reset).
     pub fn abort(&self) {
+        hook::point(Op::Abort, &self.meta);
         self.state.lock().phase = Phase::Broken;
         self.cv.notify_all();
         crate::world::note_progress();

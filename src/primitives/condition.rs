@@ -1,4 +1,7 @@
 //! [`Condition`]: Python's `threading.Condition`, used with a [`Lock`] or [`RLock`] guard.
+//!
+//! Controlled schedules (`testing::explore`): wait and notify start with a scheduling point,
+//! and a wait passes the baton instead of waiting on the condvar.
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -19,6 +22,7 @@ use crate::detector::registry::{
 use crate::detector::wait_for::begin_wait;
 use crate::detector::{self, Delivery, Policy, fmt_site};
 use crate::error::UsageError;
+use crate::testing::hook::{self, Op, Park};
 
 /// A condition variable, like Python's `threading.Condition`: threads wait on it while
 /// holding a lock, and other threads wake them with [`notify`](Condition::notify) or
@@ -125,14 +129,19 @@ mod sealed {
         }
         fn reacquire_after_wait(&mut self, site: Site, _count: u32) {
             let core = self.lock().core();
+            // Until the lock is ours again the guard must not release it if this thread
+            // unwinds: a refused re-acquire, or a controlled schedule torn down mid-acquire.
+            self.held = false;
             if detector::policy() != Policy::Panic {
                 let _ = core.acquire(site, Patience::Forever, Delivery::Policy, 0);
+                self.held = true;
                 return;
             }
-            if let Err(deadlock) = core.acquire(site, Patience::Forever, Delivery::Return, 0) {
-                // The lock is not ours: the guard must not release it while we unwind.
-                self.held = false;
-                let _ = detector::deliver(Box::new(deadlock.into_report()), Delivery::Policy);
+            match core.acquire(site, Patience::Forever, Delivery::Return, 0) {
+                Ok(_) => self.held = true,
+                Err(deadlock) => {
+                    let _ = detector::deliver(Box::new(deadlock.into_report()), Delivery::Policy);
+                }
             }
         }
     }
@@ -274,6 +283,7 @@ impl Condition {
     /// Wakes at most `n` waiting threads, longest-waiting first. Returns how many it woke.
     #[track_caller]
     pub fn notify(&self, n: usize) -> usize {
+        hook::point(Op::Notify, &self.meta);
         let site = Location::caller();
         let me = current_thread();
         let mut st = self.state.lock();
@@ -343,6 +353,7 @@ impl Condition {
         deadline: Option<Option<Instant>>,
         site: Site,
     ) -> bool {
+        hook::point(Op::Wait, &self.meta);
         self.bind(guard.core());
         let me = current_thread_id();
         let ticket = {
@@ -357,6 +368,7 @@ impl Condition {
         // Not owned: only a notify ends this wait, so it never closes a wait-for cycle; the
         // registration makes it visible to closed worlds and reports.
         let registration = begin_wait(self, self.meta.info(), site, timed, false).ok();
+        let mut aborted = false;
         let notified = {
             let mut st = self.state.lock();
             loop {
@@ -366,6 +378,19 @@ impl Condition {
                     break true;
                 }
                 match deadline {
+                    _ if hook::active() => {
+                        // Controlled schedule: pass the baton until notified.
+                        let park = parking_lot::MutexGuard::unlocked(&mut st, || {
+                            hook::park(&self.meta, timed, &|| self.satisfiable(me))
+                        });
+                        if park != Park::Retry && !st.woken.iter().any(|&(t, _)| t == ticket) {
+                            // Timed out, or the run is torn down (then: re-take the lock,
+                            // so the guard is consistent, and unwind).
+                            aborted = park == Park::Aborted;
+                            st.waiting.retain(|&(t, _)| t != ticket);
+                            break false;
+                        }
+                    }
                     None | Some(None) => self.cv.wait(&mut st),
                     Some(Some(d)) => {
                         if self.cv.wait_until(&mut st, d).timed_out()
@@ -380,6 +405,9 @@ impl Condition {
         };
         drop(registration);
         guard.reacquire_after_wait(site, count);
+        if aborted {
+            hook::abort_unwind();
+        }
         notified
     }
 }

@@ -4,6 +4,10 @@
 //! Fast path (uncontended): one compare-and-swap, a store of the owner, and a push onto the
 //! calling thread's own list of holds. No global lock, no allocation, no backtrace.
 //! Slow path (about to block): a short spin, then the detector's wait-for check, then park.
+//!
+//! Controlled schedules (`testing::explore`): `acquire` and `release` start with a scheduling
+//! point, and a blocked acquire passes the baton instead of parking in the raw lock
+//! (`park_controlled`). Outside a controlled run the hook is one thread-local read.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
@@ -15,6 +19,7 @@ use crate::detector::registry::{
 };
 use crate::detector::wait_for::begin_wait;
 use crate::detector::{self, Deadlock, Delivery, Report, on_acquired, on_released};
+use crate::testing::hook::{self, Op, Park};
 
 pub(crate) struct LockCore {
     raw: parking_lot::RawMutex,
@@ -61,6 +66,12 @@ impl LockCore {
         how: Delivery,
         subclass: u32,
     ) -> Result<bool, Deadlock> {
+        let op = if patience == Patience::Try {
+            Op::TryAcquire
+        } else {
+            Op::Acquire
+        };
+        hook::point(op, &self.meta);
         if self.raw.try_lock() {
             self.acquired(site, patience, how, subclass)?;
             return Ok(true);
@@ -97,7 +108,9 @@ impl LockCore {
     ) -> Result<bool, Deadlock> {
         // A short spin first: most contention ends within a few hundred nanoseconds, and
         // the detector's bookkeeping is only worth paying for a thread that will park.
-        for round in 0..8u32 {
+        // (Not under a controlled schedule: no other thread runs while this one spins.)
+        let rounds = if hook::active() { 0 } else { 8u32 };
+        for round in 0..rounds {
             if round < 4 {
                 for _ in 0..(2 << round) {
                     std::hint::spin_loop();
@@ -137,6 +150,7 @@ impl LockCore {
             None
         };
         let got = match deadline {
+            _ if hook::active() => self.park_controlled(deadline.is_some()),
             Some(deadline) => self.raw.try_lock_until(deadline),
             None => {
                 self.raw.lock();
@@ -148,6 +162,27 @@ impl LockCore {
             self.acquired(site, patience, how, subclass)?;
         }
         Ok(got)
+    }
+
+    /// Under a controlled schedule: instead of parking in the raw lock, pass the baton until
+    /// the lock is free, then take it. `false`: a timed acquire timed out.
+    #[cold]
+    fn park_controlled(&self, timed: bool) -> bool {
+        loop {
+            if self.raw.try_lock() {
+                return true;
+            }
+            match hook::park(&self.meta, timed, &|| !self.raw.is_locked()) {
+                Park::Retry => {}
+                Park::TimedOut => return self.raw.try_lock(),
+                Park::Aborted => {
+                    hook::abort_unwind();
+                    // Already unwinding (a drop that acquires): no longer controlled.
+                    self.raw.lock();
+                    return true;
+                }
+            }
+        }
     }
 
     /// Bookkeeping after the raw lock is taken: owner, hold, lock order.
@@ -181,6 +216,7 @@ impl LockCore {
     /// Callers guarantee the calling thread holds it (they own a guard).
     #[inline]
     pub fn release(&self) {
+        hook::point(Op::Release, &self.meta);
         self.owner.store(0, Ordering::Relaxed);
         if detector::enabled() {
             on_released(&self.meta);

@@ -1,4 +1,7 @@
 //! [`Event`]: Python's `threading.Event`, a flag threads can wait for.
+//!
+//! Controlled schedules (`testing::explore`): set, clear and wait start with a scheduling
+//! point, and a wait passes the baton instead of waiting on the condvar.
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -15,6 +18,7 @@ use crate::detector::registry::{
     Global, Kind, ResourceMeta, Site, ThreadShared, Waitable, current_thread,
 };
 use crate::detector::wait_for::begin_wait;
+use crate::testing::hook::{self, Op, Park};
 
 /// A flag that threads can wait for, like Python's `threading.Event`: [`set`](Event::set)
 /// wakes every waiter and lets later waits pass at once until [`clear`](Event::clear).
@@ -80,6 +84,7 @@ impl Event {
     /// Sets the flag and wakes every waiting thread.
     #[track_caller]
     pub fn set(&self) {
+        hook::point(Op::Set, &self.meta);
         let me = current_thread();
         let mut st = self.state.lock();
         st.flag = true;
@@ -96,6 +101,7 @@ impl Event {
 
     /// Clears the flag: later waits block until the next `set()`.
     pub fn clear(&self) {
+        hook::point(Op::Clear, &self.meta);
         self.state.lock().flag = false;
     }
 
@@ -121,6 +127,7 @@ impl Event {
     }
 
     fn wait_inner(&self, deadline: Option<Option<Instant>>, site: Site) -> bool {
+        hook::point(Op::Wait, &self.meta);
         // Count the sets from the first look at the flag: a `set(); clear();` that lands while
         // this thread registers its wait (state unlocked) must still end the wait.
         let sets_before = {
@@ -135,6 +142,20 @@ impl Event {
         let mut signalled = st.flag || st.sets != sets_before;
         while !signalled {
             match deadline {
+                _ if hook::active() => {
+                    // Controlled schedule: pass the baton until set (or set and cleared).
+                    let park = parking_lot::MutexGuard::unlocked(&mut st, || {
+                        hook::park(&self.meta, deadline.is_some(), &|| {
+                            let st = self.state.lock();
+                            st.flag || st.sets != sets_before
+                        })
+                    });
+                    match park {
+                        Park::Retry => {}
+                        Park::TimedOut => break,
+                        Park::Aborted => hook::abort_unwind(),
+                    }
+                }
                 None | Some(None) => self.cv.wait(&mut st),
                 Some(Some(d)) => {
                     if self.cv.wait_until(&mut st, d).timed_out() {

@@ -1,4 +1,7 @@
 //! [`Semaphore`] and [`BoundedSemaphore`]: Python's counting semaphores.
+//!
+//! Controlled schedules (`testing::explore`): acquire and release start with a scheduling
+//! point, and a blocked acquire passes the baton instead of waiting on the condvar.
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -18,6 +21,7 @@ use crate::detector::registry::{
 use crate::detector::wait_for::begin_wait;
 use crate::detector::{self, Deadlock, Delivery, fmt_site};
 use crate::error::UsageError;
+use crate::testing::hook::{self, Op, Park};
 
 /// The state both semaphores share.
 struct SemCore {
@@ -99,6 +103,7 @@ impl SemCore {
         deadline: Option<Option<Instant>>,
         how: Delivery,
     ) -> Result<bool, Deadlock> {
+        hook::point(Op::Acquire, &self.meta);
         let me = current_thread_id();
         {
             let mut st = self.state.lock();
@@ -134,6 +139,17 @@ impl SemCore {
                 break true;
             }
             match deadline {
+                _ if hook::active() => {
+                    // Controlled schedule: pass the baton until a permit may be free.
+                    let park = parking_lot::MutexGuard::unlocked(&mut st, || {
+                        hook::park(&self.meta, timed, &|| self.state.lock().value > 0)
+                    });
+                    match park {
+                        Park::Retry => {}
+                        Park::TimedOut => break false,
+                        Park::Aborted => hook::abort_unwind(),
+                    }
+                }
                 None | Some(None) => self.cv.wait(&mut st),
                 Some(Some(d)) => {
                     if self.cv.wait_until(&mut st, d).timed_out() {
@@ -154,6 +170,7 @@ impl SemCore {
 
     /// A permit guard is dropped on the thread that took it.
     fn release_guarded(&self) {
+        hook::point(Op::Release, &self.meta);
         let me = current_thread_id();
         let mut st = self.state.lock();
         if let Some(pos) = st.holders.iter().position(|&(t, _)| t == me) {
@@ -184,6 +201,7 @@ impl SemCore {
     }
 
     fn release_bare(&self, n: usize, site: Site) -> Result<(), UsageError> {
+        hook::point(Op::Release, &self.meta);
         let me = current_thread();
         let mut st = self.state.lock();
         // Permits held through guards come back when the guards drop: counting them is what

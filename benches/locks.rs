@@ -1,0 +1,82 @@
+//! synckit against `std::sync::Mutex` and `parking_lot::Mutex`: the quick loop, with no
+//! peer crates to build. The full side-by-side comparison (tracing-mutex, no_deadlocks,
+//! deloxide, parking_lot's `deadlock_detection`) is the crate in `benches/peers`; see
+//! `benches/README.md`.
+//!
+//! `cargo bench --bench locks` (add `-- <group>` to run one group only).
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+
+/// The baseline's name in this build (plain parking_lot: synckit's own dependency).
+pub const PL_NAME: &str = "parking_lot::Mutex";
+
+fn main() {
+    let mut c = common::criterion();
+    reset_extras();
+
+    if wants("uncontended") {
+        let mut g = group(&mut c, "uncontended");
+        each!(
+            g,
+            uncontended,
+            [StdMutex, PlMutex, SkLock, SkLockOff, SkRLock, SkSemaphore]
+        );
+        g.finish();
+    }
+    if wants("nested_2") {
+        let mut g = group(&mut c, "nested_2");
+        each!(g, nested2, [StdMutex, PlMutex, SkLock, SkLockOff, SkRLock]);
+        g.finish();
+    }
+    if wants("nested_4") {
+        let mut g = group(&mut c, "nested_4");
+        each!(g, nested4, [StdMutex, PlMutex, SkLock, SkLockOff, SkRLock]);
+        g.finish();
+    }
+    if wants("contended_2x100k") {
+        let mut g = group(&mut c, "contended_2x100k");
+        each!(
+            g,
+            contended,
+            [StdMutex, PlMutex, SkLock, SkLockOff, SkRLock, SkSemaphore]
+        );
+        g.finish();
+    }
+    if wants("create_drop") {
+        let mut g = group(&mut c, "create_drop");
+        each!(
+            g,
+            create_drop,
+            [StdMutex, PlMutex, SkLock, SkLockOff, SkRLock, SkSemaphore]
+        );
+        g.finish();
+        let (n, deadline) = (1_000_000, Duration::from_secs(10));
+        create_drop_rss::<StdMutex>(n, deadline);
+        create_drop_rss::<PlMutex>(n, deadline);
+        create_drop_rss::<SkLock>(n, deadline);
+        create_drop_rss::<SkLockOff>(n, deadline);
+        create_drop_rss::<SkRLock>(n, deadline);
+        create_drop_rss::<SkSemaphore>(n, deadline);
+    }
+    if wants("gated_random_1000") {
+        let mut g = group(&mut c, "gated_random_1000");
+        each!(
+            g,
+            gated_random,
+            [StdMutex, PlMutex, SkLock, SkLockOff, SkRLock]
+        );
+        g.finish();
+    }
+    if wants("detection_latency") {
+        synckit_detection_latency(200);
+    }
+    if wants("check_overhead") {
+        check_overhead(&mut c);
+    }
+
+    c.final_summary();
+}
