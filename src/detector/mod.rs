@@ -241,7 +241,7 @@ pub(crate) fn on_acquired(
             entered_graph: false,
         };
         let mut report = None;
-        if ordered {
+        if ordered && !local.holds.is_empty() {
             let new_key = lock_order::node_key(&resource, subclass);
             if let Some((last, key)) = lock_order::edge_key(&local.holds, new_key)
                 && !local.edge_cache.contains(key)
@@ -266,8 +266,13 @@ pub(crate) fn on_acquired(
 pub(crate) fn on_released(meta: &registry::ResourceMeta) {
     let Some(id) = meta.existing_id() else { return };
     with_local(|local| {
-        let pos = local.holds.iter().rposition(|h| h.resource.id == id)?;
-        let hold = local.holds.remove(pos);
+        // Guards are usually dropped in reverse order: pop without searching.
+        let hold = if local.holds.last().is_some_and(|h| h.resource.id == id) {
+            local.holds.pop()?
+        } else {
+            let pos = local.holds.iter().rposition(|h| h.resource.id == id)?;
+            local.holds.remove(pos)
+        };
         if hold.entered_graph {
             meta.in_order_graph.store(true, Ordering::Relaxed);
         }

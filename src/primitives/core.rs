@@ -73,13 +73,41 @@ impl LockCore {
         };
         hook::point(op, &self.meta);
         if self.raw.try_lock() {
-            self.acquired(site, patience, how, subclass)?;
+            if detector::enabled() {
+                self.acquired(site, patience, how, subclass)?;
+            }
             return Ok(true);
         }
         if patience == Patience::Try {
             return Ok(false);
         }
         self.acquire_contended(site, patience, how, subclass)
+    }
+
+    /// `acquire(site, Forever, Policy, 0)`, the common case, without a `Result` whose drop
+    /// glue (a boxed report) would be inlined into every caller: the fast path is the CAS
+    /// and one relaxed load; the bookkeeping and the contended path stay out of line.
+    #[inline]
+    pub fn acquire_policy(&self, site: Site) {
+        hook::point(Op::Acquire, &self.meta);
+        if self.raw.try_lock() {
+            if detector::enabled() {
+                self.acquired_policy(site);
+            }
+            return;
+        }
+        self.contended_policy(site);
+    }
+
+    #[inline(never)]
+    fn acquired_policy(&self, site: Site) {
+        let _ = self.acquired(site, Patience::Forever, Delivery::Policy, 0);
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn contended_policy(&self, site: Site) {
+        let _ = self.acquire_contended(site, Patience::Forever, Delivery::Policy, 0);
     }
 
     /// Like [`acquire`](LockCore::acquire) but records the owner even with the detector off
@@ -185,8 +213,7 @@ impl LockCore {
         }
     }
 
-    /// Bookkeeping after the raw lock is taken: owner, hold, lock order.
-    #[inline]
+    /// Bookkeeping after the raw lock is taken (detector on): owner, hold, lock order.
     fn acquired(
         &self,
         site: Site,
@@ -219,13 +246,21 @@ impl LockCore {
         hook::point(Op::Release, &self.meta);
         self.owner.store(0, Ordering::Relaxed);
         if detector::enabled() {
-            on_released(&self.meta);
+            self.release_tracked();
         }
         // SAFETY: every caller holds the lock: it is called from a guard's drop (the guard
         // exists only after a successful acquire and is not Send, so this is the thread
         // that acquired), from a Condition wait on such a guard, or from `acquired` right
         // after taking it.
         unsafe { self.raw.unlock() };
+    }
+}
+
+impl LockCore {
+    /// Out of line, so that `release` stays a store, a load and the unlock.
+    #[inline(never)]
+    fn release_tracked(&self) {
+        on_released(&self.meta);
     }
 }
 

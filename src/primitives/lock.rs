@@ -120,11 +120,9 @@ impl<T: ?Sized> Lock<T> {
     /// contradicts an order seen before (lock-order inversion). The panic message is the
     /// detector's report. [`acquire_checked`](Lock::acquire_checked) returns it instead.
     #[track_caller]
+    #[inline]
     pub fn acquire(&self) -> LockGuard<'_, T> {
-        let site = Location::caller();
-        let _ = self
-            .core
-            .acquire(site, Patience::Forever, Delivery::Policy, 0);
+        self.core.acquire_policy(Location::caller());
         LockGuard::new(self)
     }
 
