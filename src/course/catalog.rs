@@ -42,7 +42,7 @@ pub fn exercise(n: u32) -> Option<&'static Exercise> {
     EXERCISES.iter().find(|e| e.number == n)
 }
 
-/// The numbers of every exercise, as text: `1, 2, …, 8`.
+/// The numbers of every exercise, as text: `1, 2, …, 10`.
 pub fn numbers() -> String {
     EXERCISES
         .iter()

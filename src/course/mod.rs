@@ -396,11 +396,21 @@ fn reading(c: &synckit::process::Comparison) -> Vec<String> {
              same way, so what makes processes costly is starting them and copying data to them."
         )
     });
+    let processes = ratio(c.cpu_one_thread, c.cpu_processes);
+    // Worker processes on n free CPUs come close to n×; far less means other programs had the
+    // CPUs (the GIL threads' figure does not show it: they use one CPU at a time anyway).
+    let busy = if processes < 0.65 * n as f64 {
+        format!(
+            " (close to {n}× on a quiet machine: other programs were using the CPUs during this \
+             run)"
+        )
+    } else {
+        String::new()
+    };
     out.push(format!(
-        "CPU-bound work ran {:.2}× faster in {n} processes and {:.2}× in {n} GIL threads: processes \
-         for computing (exercise 9). I/O-bound work ran {:.2}× faster in 4 GIL threads: threads for \
-         waiting.",
-        ratio(c.cpu_one_thread, c.cpu_processes),
+        "CPU-bound work ran {processes:.2}× faster in {n} processes{busy} and {:.2}× in {n} GIL \
+         threads: processes for computing (exercise 9). I/O-bound work ran {:.2}× faster in 4 GIL \
+         threads: threads for waiting.",
         ratio(c.cpu_one_thread, c.cpu_gil_threads),
         ratio(c.io_one_thread, c.io_gil_threads),
     ));

@@ -154,6 +154,26 @@ fn judge_crunch(
     }
     if p >= CRUNCH_TARGET {
         let here = JOBS - in_workers;
+        // Computed here holding the GIL (the other threads' waits for their workers lifted the
+        // average), or here with the GIL released?
+        let held = state_of(&b.trace, which, State::Holding);
+        if held >= b.trace.wall() / 4 {
+            return Err(Failure::new(
+                Why::WrongPlace,
+                expected,
+                format!(
+                    "the parallelism of {threads} is {p:.2}, but only {in_workers} of the {JOBS} crunch \
+                     jobs ran in worker processes: the other {here} computed here, taking turns \
+                     holding the GIL ({} held in all)",
+                    ms(held)
+                ),
+            )
+            .note(
+                "the threads waiting for their workers lift the average; the ones computing here \
+                 still queue for one GIL. Send every crunch job to a worker",
+            )
+            .note(picture(&b.trace)));
+        }
         return Err(Failure::new(
             Why::WrongPlace,
             expected,
