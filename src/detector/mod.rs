@@ -128,7 +128,14 @@ fn init_policy() -> Policy {
 /// load; a world's own policy changes how reports are delivered, not whether we track.
 #[inline]
 pub(crate) fn enabled() -> bool {
-    global_policy() != Policy::Off
+    // Unset counts as on: every thread's first use of the detector (`Local::new`) reads
+    // `SYNCKIT_DEADLOCK` before any wait could be checked, so this stays one compare.
+    POLICY.load(Ordering::Relaxed) != OFF
+}
+
+/// Reads `SYNCKIT_DEADLOCK` if nothing has set the policy yet.
+pub(crate) fn init_policy_from_env() {
+    let _ = global_policy();
 }
 
 /// A deadlock or lock-order inversion, returned by the `_checked` acquires.
@@ -253,7 +260,7 @@ pub(crate) fn on_acquired(
             }
         }
         local.holds.push(hold);
-        if let Some(world) = &local.shared.world {
+        if let Some(world) = &local.world {
             world.acquired(local.id, hold);
         }
         (local.id, report)
@@ -276,7 +283,7 @@ pub(crate) fn on_released(meta: &registry::ResourceMeta) {
         if hold.entered_graph {
             meta.in_order_graph.store(true, Ordering::Relaxed);
         }
-        if let Some(world) = &local.shared.world {
+        if let Some(world) = &local.world {
             world.released(local.id, id);
         }
         Some(())

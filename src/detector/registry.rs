@@ -312,6 +312,9 @@ pub(crate) struct Local {
     next_id: u64,
     end_id: u64,
     pub edge_cache: EdgeCache,
+    /// This thread's closed world (a copy of `shared.world`, kept here because the fast
+    /// path checks it on every acquire and release).
+    pub world: Option<Arc<World>>,
 }
 
 impl Local {
@@ -328,7 +331,9 @@ impl Local {
             world,
         });
         global().threads.insert(id, shared.clone());
+        super::init_policy_from_env();
         Local {
+            world: shared.world.clone(),
             id,
             shared,
             holds: Vec::with_capacity(8),

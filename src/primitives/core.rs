@@ -214,6 +214,7 @@ impl LockCore {
     }
 
     /// Bookkeeping after the raw lock is taken (detector on): owner, hold, lock order.
+    #[inline(always)]
     fn acquired(
         &self,
         site: Site,
