@@ -84,9 +84,18 @@ impl Policy {
     }
 }
 
+/// Bumped by every [`set_policy`]: a thread whose holds were recorded under another policy
+/// forgets them (a release under `Off` does not unrecord anything).
+pub(crate) static POLICY_EPOCH: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 /// Sets the detector's global policy. `SYNCKIT_DEADLOCK=panic|log|off` sets the initial one.
+///
+/// Meant to be set once, at the start. Changing it while threads hold locks makes them
+/// forget those holds (a lock taken with the detector off was never recorded, and one
+/// released with it off is never unrecorded), so reports about them may be incomplete.
 pub fn set_policy(policy: Policy) {
     POLICY.store(policy.to_u8(), Ordering::Relaxed);
+    POLICY_EPOCH.fetch_add(1, Ordering::Relaxed);
 }
 
 /// The policy in force for the calling thread: its world's, if it runs inside
@@ -240,6 +249,11 @@ pub(crate) fn on_acquired(
 ) -> (u64, Option<Box<Report>>) {
     let resource = meta.info();
     with_local(|local| {
+        let epoch = POLICY_EPOCH.load(Ordering::Relaxed);
+        if local.policy_epoch != epoch {
+            local.holds.clear(); // recorded under another policy: possibly stale
+            local.policy_epoch = epoch;
+        }
         let hold = Hold {
             resource,
             site,

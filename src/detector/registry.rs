@@ -221,6 +221,8 @@ pub(crate) struct ThreadShared {
     pub name: String,
     pub alive: AtomicBool,
     pub world: Option<Arc<World>>,
+    /// The policy epoch the holds were recorded under (see `detector::POLICY_EPOCH`).
+    pub policy_epoch: u64,
 }
 
 /// What a thread waits for. Lives in [`Global::waiting`] while the thread is blocked.
@@ -315,6 +317,8 @@ pub(crate) struct Local {
     /// This thread's closed world (a copy of `shared.world`, kept here because the fast
     /// path checks it on every acquire and release).
     pub world: Option<Arc<World>>,
+    /// The policy epoch the holds were recorded under (see `detector::POLICY_EPOCH`).
+    pub policy_epoch: u64,
 }
 
 impl Local {
@@ -334,6 +338,7 @@ impl Local {
         super::init_policy_from_env();
         Local {
             world: shared.world.clone(),
+            policy_epoch: super::POLICY_EPOCH.load(Ordering::Relaxed),
             id,
             shared,
             holds: Vec::with_capacity(8),
