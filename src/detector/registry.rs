@@ -221,8 +221,6 @@ pub(crate) struct ThreadShared {
     pub name: String,
     pub alive: AtomicBool,
     pub world: Option<Arc<World>>,
-    /// The policy epoch the holds were recorded under (see `detector::POLICY_EPOCH`).
-    pub policy_epoch: u64,
 }
 
 /// What a thread waits for. Lives in [`Global::waiting`] while the thread is blocked.
