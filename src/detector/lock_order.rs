@@ -164,6 +164,9 @@ pub(crate) struct LockOrder {
     /// search would otherwise walk the whole gated graph on every new edge. Maintained
     /// incrementally; an over-approximation (removed locks may linger), never an under-.
     escapes: HashMap<u64, HashSet<NodeIndex>>,
+    /// `(from, to) -> edge`: petgraph's `find_edge` walks the source's whole edge list,
+    /// which for a lock nested with hundreds of others is hundreds of cache misses.
+    edge_index: HashMap<(NodeIndex, NodeIndex), EdgeIndex>,
 }
 
 /// How many edge visits a search for a simple gate-free cycle may take before it settles
@@ -202,6 +205,11 @@ impl LockOrder {
                 self.reported
                     .retain(|cycle| !cycle.iter().any(|&(x, y)| x == key || y == key));
             }
+            for direction in [Direction::Outgoing, Direction::Incoming] {
+                for e in self.graph.edges_directed(n, direction) {
+                    self.edge_index.remove(&(e.source(), e.target()));
+                }
+            }
             self.graph.remove_node(n);
         }
     }
@@ -219,7 +227,7 @@ impl LockOrder {
         gates.dedup();
         let a = self.node(from_key, &from_hold.resource, from_hold.subclass);
         let b = self.node(ctx.new_key, &ctx.new, subclass);
-        let edge = match self.graph.find_edge(a, b) {
+        let edge = match self.edge_index.get(&(a, b)).copied() {
             Some(e) => {
                 let data = &mut self.graph[e];
                 let before = data.gates.len();
@@ -235,17 +243,21 @@ impl LockOrder {
                 data.timed = ctx.timed;
                 e
             }
-            None => self.graph.add_edge(
-                a,
-                b,
-                EdgeData {
-                    from_site: from_hold.site,
-                    to_site: ctx.site,
-                    thread: ctx.thread.to_string(),
-                    timed: ctx.timed,
-                    gates,
-                },
-            ),
+            None => {
+                let e = self.graph.add_edge(
+                    a,
+                    b,
+                    EdgeData {
+                        from_site: from_hold.site,
+                        to_site: ctx.site,
+                        thread: ctx.thread.to_string(),
+                        timed: ctx.timed,
+                        gates,
+                    },
+                );
+                self.edge_index.insert((a, b), e);
+                e
+            }
         };
         self.note_escapes(edge);
         if self.graph[edge].gates.iter().take(63).any(|g| {
