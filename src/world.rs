@@ -15,7 +15,7 @@ use parking_lot::{Condvar, Mutex};
 
 use crate::detector::registry::{Hold, global, with_local};
 use crate::detector::wait_for::thread_state;
-use crate::detector::{DeadlockPanic, Policy, Report, ReportKind, panic_message};
+use crate::detector::{DeadlockPanic, Policy, Report, ReportKind, StuckIn, panic_message};
 use crate::error::UsageError;
 
 /// How a [`check_with`] world runs.
@@ -352,31 +352,8 @@ impl World {
         if self.epoch.load(Ordering::SeqCst) != epoch_before {
             return None;
         }
-        let n = threads.len();
-        let mut report = Report::new(
-            ReportKind::WorldDeadlock,
-            if n == 1 {
-                "deadlock: the only thread of the world is blocked, and no one is left to wake it"
-                    .to_string()
-            } else {
-                format!(
-                    "deadlock: all {n} threads of the world are blocked, and no one is left to wake them"
-                )
-            },
-            "a wait that only another thread can end (a notify, a set, a release, an arrival) \
-             needs that thread to still be coming. Check that every wait has a matching signal \
-             after it, that Condition waits re-check their predicate in a `while` loop \
-             (wait_while), and prefer an Event when a signal may come before the wait",
-        );
-        for &t in threads {
-            let mut state = thread_state(&g, t);
-            if let (Some(w), Some(rec)) = (state.waiting.as_mut(), g.waiting.get(&t)) {
-                w.evidence = rec.probe().evidence(&g);
-            }
-            report.push_thread(state);
-        }
+        let report = Report::everyone_blocked(&g, threads, StuckIn::World);
         drop(g);
-        report.push_line("no thread of this world is running, so no one can end these waits");
         Some(report)
     }
 

@@ -42,7 +42,7 @@ pub fn exercise(n: u32) -> Option<&'static Exercise> {
     EXERCISES.iter().find(|e| e.number == n)
 }
 
-/// The numbers of every exercise, as text: `1, 2, …, 10`.
+/// The numbers of every exercise, as text: `1, 2, …, 12`.
 pub fn numbers() -> String {
     EXERCISES
         .iter()
@@ -298,7 +298,7 @@ address, by level in a hierarchy) and always acquire in that order. Lock classes
 (all accounts) into one node of the graph; taking two locks of the same class then needs an
 explicit nesting level (`acquire_nested(1)`) to say that you order them yourself.",
     },
-Exercise {
+    Exercise {
         number: 9,
         title: "The GIL",
         idea: "one interpreter lock: threads for waiting, processes for computing, read on the trace",
@@ -379,5 +379,82 @@ updates its own copy, and the parent's copy stays as it was. The design that wor
 nothing: split the input, send each piece, compute without side effects, send the results back,
 and combine them in one place. Send pieces of a good size: every call pays a round trip through
 the pipes (`cargo run -- compare` measures it), so a thousand items per call beat one.",
+    },
+    Exercise {
+        number: 11,
+        title: "Lost wake-ups",
+        idea: "a notify wakes only threads already waiting: look and sleep under one lock, or use an Event",
+        hints: &[
+            "`wait` looks at the flag in one critical section and sleeps in another: `open` can run in \
+             between, and its notify_all wakes nobody. Look and sleep while holding the lock the whole \
+             time, and look again after every wake-up.",
+            "Take the guard once, `let mut open = self.open.acquire();`, and wait on it with a predicate: \
+             `self.opened.wait_for(&mut open, |open| *open);` (or `wait_while(&mut open, |open| !*open)`). \
+             Drop the separate `is_open()` look: the predicate is that look, done under the lock.",
+            "Or let a primitive remember the news: make the gate `opened: Event`, with `open` calling \
+             `set()`, `is_open` calling `is_set()` and `wait` calling `wait()`. A set that comes before \
+             the wait is still seen.",
+        ],
+        explain: "\
+A condition variable has no memory. notify wakes the threads that are waiting at that instant and
+is then forgotten; a thread that starts waiting a moment later sleeps until the next notify. If
+there is no next notify, it sleeps forever. That is a lost wake-up: the news arrived, but before
+anyone was listening.
+
+The cure is a protocol, not a primitive. The news lives in shared state (a flag, a count, a
+queue), guarded by the condition's lock. The waiter takes the lock, looks at the state, and waits
+only if the news has not arrived, all in one critical section: `wait` puts the thread on the
+waiting list before it releases the lock, so whoever changes the state (which needs that lock)
+comes either before the look, and is seen, or after the thread is listed, and wakes it. The
+notifier changes the state under the lock and notifies. After waking, the waiter looks again: the
+state may have changed once more before it got the lock back. Python's `cond.wait_for(predicate)`
+and synckit's `wait_for` / `wait_while` are that loop. A bare `cond.wait()` with no state to look
+at is almost always a bug.
+
+When the news is a one-way flag, an Event is simpler: it is a flag with waiting built in, so a
+`set()` that comes before the `wait()` is remembered.
+
+Lost wake-ups hide from testing because they need one unlucky interleaving: the notifier must
+run exactly in the gap between the look and the sleep. synckit::testing::explore does not wait for
+luck: it runs the threads one at a time, switching only at synckit operations, through every
+schedule within a bound, so the unlucky one comes up on every run and is printed step by step.",
+    },
+    Exercise {
+        number: 12,
+        title: "Build your own",
+        idea: "a Semaphore is a counter plus a Condition: build one, test it on a model and every schedule",
+        hints: &[
+            "Every method takes the `permits` Lock first. `acquire` waits on `freed` while the count is 0 \
+             and then takes one; `release` adds one and notifies a waiter; `try_acquire` takes one only \
+             if the count is above 0; `available` reads it.",
+            "`acquire`: `let mut permits = self.permits.acquire(); self.freed.wait_while(&mut permits, \
+             |free| *free == 0); *permits -= 1;`. `release`: `*permits += 1;` through a guard, then \
+             `self.freed.notify(1);`.",
+            "Wait with a predicate, not an `if`: between a release's notify and your wake-up another \
+             thread can take the lock and the permit (the check's `thief` does). And notify in \
+             `release` every time: a waiter left asleep next to a free permit is the lost wake-up of \
+             exercise 11.",
+        ],
+        explain: "\
+A semaphore is a counter of free permits plus a way to wait for one. The counter is ordinary
+shared state, so it lives behind a Lock; the waiting is a Condition over that same lock. acquire
+takes the lock, waits while the count is 0, and takes a permit; release adds a permit and wakes one
+waiter. That is how Python's threading.Semaphore is written (a Condition over a Lock and an
+integer), and most blocking primitives are built the same way: some state, a lock around it, and
+a condition to wait for the state to become right.
+
+Each earlier lesson is one line of it. The look at the count and the change to it are one
+critical section (exercise 2), or two threads take the last permit. The waiter decides to sleep
+under the lock, so a release cannot slip in between the look and the sleep (exercise 11). It looks
+again after waking, because another thread may have taken the permit first (exercise 6). And
+release notifies every time, or a waiter sleeps next to a free permit. One notify per permit is
+enough: a permit can satisfy one waiter only.
+
+Two kinds of tests catch two kinds of bugs. A sequential model says what each operation must do
+one at a time (take a permit, give one back, count them): run the same operations on the model
+and on your semaphore and compare, and proptest finds and shrinks sequences where they differ. A
+model cannot see interleavings, though: for those, synckit::testing::explore runs threads
+against the semaphore under every schedule within a bound. Implement testing::SemaphoreLike for a
+semaphore of your own and both tools work on it.",
     },
 ];

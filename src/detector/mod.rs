@@ -32,7 +32,7 @@ use std::fmt;
 use std::sync::atomic::{AtomicU8, Ordering};
 
 pub use registry::Kind;
-pub(crate) use report::fmt_site;
+pub(crate) use report::{StuckIn, fmt_site};
 pub use report::{Held, OrderEdge, Report, ReportKind, ThreadState, WaitingFor};
 pub use report::{color_enabled, color_enabled_stdout};
 

@@ -59,6 +59,15 @@ pub struct WaitingFor {
     pub evidence: Option<String>,
 }
 
+/// Where an [`everyone_blocked`](Report::everyone_blocked) verdict was reached.
+pub(crate) enum StuckIn {
+    /// A closed world of `check`.
+    World,
+    /// A controlled schedule of `testing::explore`.
+    #[cfg_attr(not(feature = "testing"), allow(dead_code))]
+    Schedule,
+}
+
 /// One thread in a report.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
@@ -263,6 +272,56 @@ impl Report {
         r.at = threads[0].waiting.as_ref().map(|w| w.site);
         r.threads = threads;
         r
+    }
+
+    /// Every listed thread is blocked for good and no one is left to wake it: the verdict
+    /// of a closed world, or of a controlled schedule. Each thread comes with what it holds,
+    /// what it waits for, and the evidence about who could have ended that wait.
+    pub(crate) fn everyone_blocked(g: &Global, threads: &[u64], stuck_in: StuckIn) -> Self {
+        let n = threads.len();
+        let (headline, last_advice, nobody) = match stuck_in {
+            StuckIn::World => (
+                if n == 1 {
+                    "deadlock: the only thread of the world is blocked, and no one is left to wake it".to_string()
+                } else {
+                    format!(
+                        "deadlock: all {n} threads of the world are blocked, and no one is left to wake them"
+                    )
+                },
+                "prefer an Event when a signal may come before the wait",
+                "no thread of this world is running, so no one can end these waits",
+            ),
+            StuckIn::Schedule => (
+                if n == 1 {
+                    "deadlock: under this schedule the only live thread is blocked, and no one is left to wake it".to_string()
+                } else {
+                    format!(
+                        "deadlock: under this schedule all {n} live threads are blocked, and no one is left to wake them"
+                    )
+                },
+                "take locks in one order everywhere",
+                "no thread of this schedule can run, so no one can end these waits",
+            ),
+        };
+        let mut report = Report::new(
+            ReportKind::WorldDeadlock,
+            headline,
+            format!(
+                "a wait that only another thread can end (a notify, a set, a release, an arrival) \
+                 needs that thread to still be coming. Check that every wait has a matching signal \
+                 after it, that Condition waits re-check their predicate in a `while` loop \
+                 (wait_while), and {last_advice}"
+            ),
+        );
+        for &t in threads {
+            let mut state = thread_state(g, t);
+            if let (Some(w), Some(rec)) = (state.waiting.as_mut(), g.waiting.get(&t)) {
+                w.evidence = rec.probe().evidence(g);
+            }
+            report.threads.push(state);
+        }
+        report.body.push(nobody.to_string());
+        report
     }
 
     /// Resolves the captured backtraces into text (slow: call without the global lock).

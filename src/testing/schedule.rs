@@ -29,8 +29,7 @@ use parking_lot::{Condvar, Mutex, MutexGuard};
 
 use super::hook::{Op, Park};
 use crate::detector::registry::{ResourceInfo, current_thread_id, global};
-use crate::detector::wait_for::thread_state;
-use crate::detector::{DeadlockPanic, Report, ReportKind, panic_message};
+use crate::detector::{DeadlockPanic, Report, StuckIn, panic_message};
 
 thread_local! {
     /// Whether this thread runs under a controlled schedule (the hooks' one check).
@@ -425,33 +424,8 @@ impl State {
             .filter(|s| s.status == Status::Blocked)
             .map(|s| s.tid)
             .collect();
-        let n = blocked.len();
-        let mut report = Report::new(
-            ReportKind::WorldDeadlock,
-            if n == 1 {
-                "deadlock: under this schedule the only live thread is blocked, and no one is left to wake it"
-                    .to_string()
-            } else {
-                format!(
-                    "deadlock: under this schedule all {n} live threads are blocked, and no one is left to wake them"
-                )
-            },
-            "a wait that only another thread can end (a notify, a set, a release, an arrival) \
-             needs that thread to still be coming. Check that every wait has a matching signal \
-             after it, that Condition waits re-check their predicate in a `while` loop \
-             (wait_while), and that locks are taken in one order everywhere",
-        );
         let g = global();
-        for &t in &blocked {
-            let mut state = thread_state(&g, t);
-            if let (Some(w), Some(rec)) = (state.waiting.as_mut(), g.waiting.get(&t)) {
-                w.evidence = rec.probe().evidence(&g);
-            }
-            report.push_thread(state);
-        }
-        drop(g);
-        report.push_line("no thread of this schedule can run, so no one can end these waits");
-        report
+        Report::everyone_blocked(&g, &blocked, StuckIn::Schedule)
     }
 
     /// Waits (releasing the lock) until `me` holds the baton or the run is torn down.
