@@ -20,6 +20,12 @@
 //! workers by re-executing this binary: `main` calls `synckit::process::hook` first, so a
 //! worker serves the registered functions (`worker_functions`) and never runs a check.
 //!
+//! **Schedules.** Exercises 11 and 12 check with `synckit::testing` (the `testing` feature,
+//! on by default): `explore` runs on the harness's thread and makes a closed world per
+//! schedule (its own deadline, plus the course's search time limit), and
+//! `support::explored` turns a failing schedule into an explanation that ends with the
+//! explorer's account: the report and the shrunk schedule as timeline lanes.
+//!
 //! Layout: `tests/course/support.rs` (running and explaining), `tests/course/exN.rs` (the
 //! checks of exercise N, included once per module they check), `tests/course/table.rs`
 //! (exercise 7's dinner table), `tests/course/workers.rs` (the worker processes of
@@ -49,6 +55,12 @@ mod learner_1;
 #[cfg(not(feature = "solutions"))]
 #[path = "../exercises/exercise_10.rs"]
 mod learner_10;
+#[cfg(not(feature = "solutions"))]
+#[path = "../exercises/exercise_11.rs"]
+mod learner_11;
+#[cfg(not(feature = "solutions"))]
+#[path = "../exercises/exercise_12.rs"]
+mod learner_12;
 #[cfg(not(feature = "solutions"))]
 #[path = "../exercises/exercise_2.rs"]
 mod learner_2;
@@ -80,6 +92,12 @@ mod learner_1;
 #[cfg(feature = "solutions")]
 #[path = "../solutions/exercise_10.rs"]
 mod learner_10;
+#[cfg(feature = "solutions")]
+#[path = "../solutions/exercise_11.rs"]
+mod learner_11;
+#[cfg(feature = "solutions")]
+#[path = "../solutions/exercise_12.rs"]
+mod learner_12;
 #[cfg(feature = "solutions")]
 #[path = "../solutions/exercise_2.rs"]
 mod learner_2;
@@ -114,6 +132,14 @@ mod stub_1;
 #[allow(unused)]
 #[path = "../exercises/exercise_10.rs"]
 mod stub_10;
+#[cfg(feature = "solutions")]
+#[allow(unused)]
+#[path = "../exercises/exercise_11.rs"]
+mod stub_11;
+#[cfg(feature = "solutions")]
+#[allow(unused)]
+#[path = "../exercises/exercise_12.rs"]
+mod stub_12;
 #[cfg(feature = "solutions")]
 #[allow(unused)]
 #[path = "../exercises/exercise_2.rs"]
@@ -178,6 +204,11 @@ checks_for!(exercise_7, learner_7, stub_7, "course/ex7.rs");
 checks_for!(exercise_8, learner_8, stub_8, "course/ex8.rs");
 checks_for!(exercise_9, learner_9, stub_9, "course/ex9.rs");
 checks_for!(exercise_10, learner_10, stub_10, "course/ex10.rs");
+// Exercises 11 and 12 check with `synckit::testing` (the `testing` feature, on by default).
+#[cfg(feature = "testing")]
+checks_for!(exercise_11, learner_11, stub_11, "course/ex11.rs");
+#[cfg(feature = "testing")]
+checks_for!(exercise_12, learner_12, stub_12, "course/ex12.rs");
 
 /// An exercise the harness knows: its number, its checks against the learner's module, and
 /// (with `--features solutions`) against the stub.
@@ -200,7 +231,8 @@ macro_rules! registered {
 }
 
 fn registered() -> Vec<Registered> {
-    registered![
+    #[allow(unused_mut)]
+    let mut all = registered![
         1 => exercise_1,
         2 => exercise_2,
         3 => exercise_3,
@@ -211,7 +243,18 @@ fn registered() -> Vec<Registered> {
         8 => exercise_8,
         9 => exercise_9,
         10 => exercise_10,
-    ]
+    ];
+    #[cfg(feature = "testing")]
+    all.extend(registered![
+        11 => exercise_11,
+        12 => exercise_12,
+    ]);
+    all
+}
+
+/// Exercises whose checks need a feature this build lacks, with the feature's name.
+fn needs_feature(n: u32) -> Option<&'static str> {
+    (matches!(n, 11 | 12) && !cfg!(feature = "testing")).then_some("testing")
 }
 
 /// If `filter` names one exercise (`exercise_3`), its canonical prefix.
@@ -442,7 +485,12 @@ fn main() -> ExitCode {
         trials.retain(|t| belongs(t.name(), &prefix));
         args.filter = None;
         args.exact = false;
-        if trials.is_empty() {
+        if let Some(feature) = needs_feature(n).filter(|_| trials.is_empty()) {
+            println!(
+                "\nexercise {n} is checked with synckit's `{feature}` feature, which this build \
+                 leaves out: run `cargo test --features {feature} exercise_{n}`"
+            );
+        } else if trials.is_empty() {
             println!(
                 "\nno exercise {n} in the course: the exercises are {} (`cargo run` lists them)",
                 catalog::numbers()

@@ -47,6 +47,9 @@ pub enum Why {
     Report(ReportKind),
     /// The check did not finish before its deadline.
     Stalled,
+    /// Threads kept running without getting anywhere (a schedule hit the explorer's step
+    /// limit): a spin loop, or a wait that wakes itself.
+    Livelock,
     /// The code panicked.
     Panicked,
 }
@@ -71,6 +74,7 @@ impl Why {
             Why::ProcessFailed => "a worker-process error".into(),
             Why::Report(kind) => format!("a detector report ({kind:?})"),
             Why::Stalled => "a stall (deadline passed)".into(),
+            Why::Livelock => "a livelock (a schedule that never ends)".into(),
             Why::Panicked => "a panic".into(),
         }
     }
@@ -171,7 +175,16 @@ impl Failure {
 /// Indents every line after the first by `n` spaces.
 fn indent_rest(text: &str, n: usize) -> String {
     let pad = " ".repeat(n);
-    text.lines().collect::<Vec<_>>().join(&format!("\n{pad}"))
+    let mut lines = text.lines();
+    let mut out = lines.next().unwrap_or_default().to_string();
+    for line in lines {
+        out.push('\n');
+        if !line.is_empty() {
+            out.push_str(&pad);
+            out.push_str(line);
+        }
+    }
+    out
 }
 
 /// The learner files are included from `tests/` with `#[path = "../exercises/..."]`, so
@@ -481,4 +494,143 @@ pub fn report_in_exercise_file(f: &Failure, exercise: u32) -> Result<(), String>
             "the report points at {at}, not at a line of {want}"
         ))
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// Checks that explore schedules (`synckit::testing::explore`), exercises 11 and 12: they
+// need synckit's `testing` feature (on by default).
+
+#[cfg(feature = "testing")]
+/// How long one schedule's closed world may run before the explorer calls it stalled.
+pub const SCHEDULE_DEADLINE: Duration = Duration::from_secs(5);
+
+#[cfg(feature = "testing")]
+/// How long a whole search may take before it stops (and, if it found nothing, the check
+/// says it could not finish): far above what the checks need in a debug build.
+pub const SEARCH_LIMIT: Duration = Duration::from_secs(30);
+
+#[cfg(feature = "testing")]
+/// `config` with the course's limits: a schedule deadline and a search time limit.
+pub fn course_config(config: synckit::testing::Config) -> synckit::testing::Config {
+    config.deadline(SCHEDULE_DEADLINE).time_limit(SEARCH_LIMIT)
+}
+
+#[cfg(feature = "testing")]
+/// Runs an exploration (`synckit::testing::explore`, `explore_semaphore`, ...) and turns a
+/// failing schedule into a [`Failure`] that explains itself: what happened under that
+/// schedule, and the explorer's own account (the report, the shrunk schedule as timeline
+/// lanes, the string that replays it) as a note. `refine` may reword it for the exercise,
+/// looking at the explorer's failure itself. A search cut short by [`SEARCH_LIMIT`] fails as
+/// [`Why::Stalled`]: a check must not pass on half a search.
+pub fn explored(
+    expected: &str,
+    search: impl FnOnce() -> Result<synckit::testing::Stats, synckit::testing::Failure>,
+    refine: impl FnOnce(&synckit::testing::Failure, Failure) -> Failure,
+) -> Verdict {
+    let _ = take_panics();
+    let result = search();
+    let _ = take_panics();
+    match result {
+        Ok(stats) if stats.complete => Ok(()),
+        Ok(stats) => Err(Failure::new(
+            Why::Stalled,
+            expected,
+            format!(
+                "the search did not finish within {} s ({stats}): is every thread doing a few \
+                 synckit operations, or does one spin?",
+                SEARCH_LIMIT.as_secs()
+            ),
+        )),
+        Err(failure) => {
+            let f = from_schedule(expected, &failure);
+            Err(refine(&failure, f))
+        }
+    }
+}
+
+#[cfg(feature = "testing")]
+/// Whether a failing schedule ended with every thread blocked and `thread` (any thread, for
+/// `None`) asleep on the Condition named `condition`: a wake-up that never came.
+pub fn asleep_on(
+    failure: &synckit::testing::Failure,
+    thread: Option<&str>,
+    condition: &str,
+) -> bool {
+    failure.report().is_some_and(|report| {
+        report.kind() == ReportKind::WorldDeadlock
+            && report.threads().iter().any(|t| {
+                thread.is_none_or(|name| t.name == name)
+                    && t.waiting.as_ref().is_some_and(|w| {
+                        w.resource == condition && w.kind == synckit::detector::Kind::Condition
+                    })
+            })
+    })
+}
+
+#[cfg(feature = "testing")]
+/// A [`Failure`] for a failing schedule, in words that fit its kind.
+pub fn from_schedule(expected: &str, failure: &synckit::testing::Failure) -> Failure {
+    use synckit::testing::FailureKind;
+    let thread = failure.thread().unwrap_or("?");
+    // A panic's message ends with `(at file:line:col)`, the place it panicked.
+    let (message, at) = match failure.message().rsplit_once("\n(at ") {
+        Some((message, at)) => (message, Some(at.trim_end_matches(')'))),
+        None => (failure.message(), None),
+    };
+    let at_text = at
+        .map(|at| format!(" at {}", clean_paths(at)))
+        .unwrap_or_default();
+    let account = format!("what the explorer saw:\n\n{failure}");
+    let (why, happened) = match failure.kind() {
+        FailureKind::Panic if is_todo(message) => {
+            // Nothing to show about schedules: the code is not written yet.
+            return Failure::new(
+                Why::NotImplemented,
+                expected,
+                format!(
+                    "thread `{thread}` reached a `todo!()`{at_text}: this part is yours to write"
+                ),
+            );
+        }
+        FailureKind::Panic => (
+            Why::Panicked,
+            format!(
+                "under one schedule, thread `{thread}` panicked{at_text}: {}",
+                message.trim()
+            ),
+        ),
+        FailureKind::Deadlock | FailureKind::LockOrderInversion => {
+            let kind = failure
+                .report()
+                .map_or(ReportKind::WorldDeadlock, |r| r.kind());
+            let happened = match kind {
+                ReportKind::WorldDeadlock => "under one schedule, every thread was blocked and \
+                    no one was left to wake them: without the explorer, the program would hang \
+                    forever on a run that happens to interleave this way"
+                    .to_string(),
+                _ => format!(
+                    "under one schedule, {}",
+                    failure.report().map_or(failure.message(), |r| r.headline())
+                ),
+            };
+            (Why::Report(kind), happened)
+        }
+        FailureKind::StepLimit => (
+            Why::Livelock,
+            "under one schedule, the threads kept running without finishing: a loop that \
+             waits by spinning (or a wait that never sleeps) never ends when the thread it \
+             waits for does not get to run"
+                .to_string(),
+        ),
+        _ => (
+            Why::Stalled,
+            format!(
+                "under one schedule, the check did not finish within {} s: a thread blocked \
+                 outside synckit (a std lock, a channel, a sleep), where the explorer cannot \
+                 see it",
+                SCHEDULE_DEADLINE.as_secs()
+            ),
+        ),
+    };
+    Failure::new(why, expected, happened).note(account)
 }
