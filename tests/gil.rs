@@ -152,15 +152,8 @@ fn forced_switches_honour_the_switch_interval() {
             "a forced switch before the interval: {span:?}\n{trace}"
         );
     }
-    // ... and, typically, not much more: the waiter's wake-up and the holder's next check,
-    // plus whatever the OS scheduler adds on a busy machine (allowed for generously).
-    let mut lens: Vec<Duration> = forced.iter().map(|s| s.len()).collect();
-    lens.sort();
-    let median = lens[lens.len() / 2];
-    assert!(
-        median <= interval + Duration::from_millis(30),
-        "median forced hold {median:?} for a {interval:?} interval\n{trace}"
-    );
+    // How much longer than the interval a forced hold lasts depends on the OS scheduler:
+    // that is shown by `cargo run -- gil` and measured in benches/gil.rs, never asserted.
 }
 
 #[test]
