@@ -12,8 +12,11 @@ use synckit::{Barrier, Lock, Outcome, check, thread::spawn_named};
 
 fn main() {
     let outcome = check(|| {
-        let forks: Arc<Vec<Lock<()>>> =
-            Arc::new((0..5).map(|i| Lock::new(()).named(&format!("fork-{i}"))).collect());
+        let forks: Arc<Vec<Lock<()>>> = Arc::new(
+            (0..5)
+                .map(|i| Lock::new(()).named(&format!("fork-{i}")))
+                .collect(),
+        );
         // Everyone picks up their left fork before anyone reaches for the right one.
         let all_hold_left = Arc::new(Barrier::new(5));
         let philosophers: Vec<_> = (0..5)

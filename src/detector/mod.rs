@@ -32,8 +32,8 @@ use std::fmt;
 use std::sync::atomic::{AtomicU8, Ordering};
 
 pub use registry::Kind;
-pub(crate) use report::{StuckIn, fmt_site};
 pub use report::{Held, OrderEdge, Report, ReportKind, ThreadState, WaitingFor};
+pub(crate) use report::{StuckIn, fmt_site};
 pub use report::{color_enabled, color_enabled_stdout};
 
 use registry::{Hold, ResourceInfo, Site, global, with_local};
