@@ -63,40 +63,82 @@ fn run(limit: Duration) {
         if policy() == Policy::Off {
             continue;
         }
-        let g = global();
-        let stalled: Vec<(u64, Instant)> = g
-            .waiting
-            .iter()
-            .filter(|(_, w)| w.since.elapsed() >= limit)
-            .map(|(&t, w)| (t, w.since))
-            .filter(|key| !reported.contains(key))
-            .collect();
-        if stalled.is_empty() {
-            continue;
+        if let Some(report) = scan(limit, &mut reported) {
+            report.eprint();
         }
-        let mut report = Report::new(
-            ReportKind::Stall,
-            format!(
-                "stall (a suspicion, not a proven deadlock): {} thread{} blocked for more than {limit:?}",
-                stalled.len(),
-                if stalled.len() == 1 { "" } else { "s" }
-            ),
-            "if nothing will ever end these waits, this is a deadlock the detector cannot prove \
-             outside a closed world: run the code inside synckit::check to get a verdict",
-        );
-        for &(t, since) in &stalled {
-            reported.insert((t, since));
-            report.push_thread(thread_state(&g, t));
-        }
-        drop(g);
-        report.eprint();
     }
+}
+
+/// One look at the waits: a stall report for those blocked at least `limit` that were not
+/// reported before (each wait once: `reported` remembers `(thread, since)`).
+fn scan(limit: Duration, reported: &mut HashSet<(u64, Instant)>) -> Option<Report> {
+    let g = global();
+    let stalled: Vec<(u64, Instant)> = g
+        .waiting
+        .iter()
+        .filter(|(_, w)| w.since.elapsed() >= limit)
+        .map(|(&t, w)| (t, w.since))
+        .filter(|key| !reported.contains(key))
+        .collect();
+    if stalled.is_empty() {
+        return None;
+    }
+    let mut report = Report::new(
+        ReportKind::Stall,
+        format!(
+            "stall (a suspicion, not a proven deadlock): {} thread{} blocked for more than {limit:?}",
+            stalled.len(),
+            if stalled.len() == 1 { "" } else { "s" }
+        ),
+        "if nothing will ever end these waits, this is a deadlock the detector cannot prove \
+         outside a closed world: run the code inside synckit::check to get a verdict",
+    );
+    for &(t, since) in &stalled {
+        reported.insert((t, since));
+        report.push_thread(thread_state(&g, t));
+    }
+    Some(report)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::parse_duration;
-    use std::time::Duration;
+    use super::*;
+    use crate::Event;
+    use std::sync::Arc;
+
+    #[test]
+    fn a_long_wait_is_reported_once_as_a_suspicion() {
+        let never = Arc::new(Event::new().named("watchdog-unit-event"));
+        let waiter = {
+            let never = never.clone();
+            std::thread::Builder::new()
+                .name("watchdog-unit-waiter".into())
+                .spawn(move || never.wait())
+                .unwrap()
+        };
+        // Until the waiter's wait is registered (it blocks in `Event::wait`).
+        let named = |r: &Report| r.threads().iter().any(|t| t.name == "watchdog-unit-waiter");
+        let mut reported = HashSet::new();
+        let report = loop {
+            if let Some(r) = scan(Duration::ZERO, &mut reported)
+                && named(&r)
+            {
+                break r;
+            }
+            std::thread::yield_now();
+        };
+        assert_eq!(report.kind(), ReportKind::Stall);
+        let text = report.to_string();
+        assert!(
+            text.contains("a suspicion, not a proven deadlock"),
+            "{text}"
+        );
+        assert!(text.contains("`watchdog-unit-event` (Event)"), "{text}");
+        // The same wait is not reported twice.
+        assert!(scan(Duration::ZERO, &mut reported).is_none_or(|r| !named(&r)));
+        never.set();
+        waiter.join().unwrap();
+    }
 
     #[test]
     fn parses_seconds_milliseconds_and_bare_numbers() {
