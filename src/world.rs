@@ -472,6 +472,7 @@ pub(crate) fn leaving_wait() {
 /// assert!(matches!(outcome, Outcome::Deadlock(_)));
 /// assert!(outcome.to_string().contains("not_empty"));
 /// ```
+#[track_caller]
 pub fn check<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Outcome<T> {
     check_with(Config::default(), f)
 }
@@ -482,6 +483,7 @@ pub fn check<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Outco
 ///
 /// If `config`'s deadline is zero ([`UsageError::ZeroDeadline`]); and, with
 /// [`OnDeadlock::Panic`], when the world deadlocks.
+#[track_caller]
 pub fn check_with<T: Send + 'static>(
     config: Config,
     f: impl FnOnce() -> T + Send + 'static,

@@ -791,3 +791,33 @@ proptest! {
         run_program(&blocks)?;
     }
 }
+
+#[test]
+fn two_locks_of_one_class_are_two_gates_not_one() {
+    // Thread 1 holds account #1 and takes A then B; thread 2 holds account #2 and takes B
+    // then A. The accounts share a class but are different locks: they serialise nothing,
+    // so the A/B inversion is real and must be reported.
+    let accounts: Arc<Vec<Lock<()>>> = Arc::new(
+        (0..2)
+            .map(|_| Lock::new(()).class("gate-class-account"))
+            .collect(),
+    );
+    let a = Arc::new(Lock::new(()).named("gate-class-a"));
+    let b = Arc::new(Lock::new(()).named("gate-class-b"));
+    {
+        let (accounts, a, b) = (accounts.clone(), a.clone(), b.clone());
+        common::with_deadline(10, "first order", move || {
+            let _gate = accounts[0].acquire();
+            let _a = a.acquire();
+            let _b = b.acquire();
+        });
+    }
+    let report = common::with_deadline(10, "second order", move || {
+        let _gate = accounts[1].acquire();
+        let _b = b.acquire();
+        a.acquire_checked().map(drop).err().map(|d| d.into_report())
+    });
+    let report = report.expect("the inversion under two different gates is reported");
+    assert_eq!(report.kind(), ReportKind::LockOrderInversion, "{report}");
+    assert!(report.headline().contains("gate-class-a"), "{report}");
+}

@@ -363,3 +363,58 @@ fn nested_check_runs_its_own_world() {
         other => panic!("expected Ok, got {other}"),
     }
 }
+
+#[test]
+fn a_set_then_clear_wakes_the_waiters_and_is_no_deadlock() {
+    // The waiters are woken by the set even though the flag is clear again when they run
+    // (Python's semantics); the world must not mistake them for stuck in between.
+    with_deadline(60, "set/clear", || {
+        for round in 0..100 {
+            let outcome = check(|| {
+                let event = Arc::new(Event::new().named("pulse"));
+                let waiters: Vec<_> = (0..3)
+                    .map(|i| {
+                        let event = event.clone();
+                        spawn_named(&format!("waiter-{i}"), move || event.wait())
+                    })
+                    .collect();
+                // All three are inside `wait` before the pulse (no sleep decides this).
+                while event.waiters() < 3 {
+                    std::thread::yield_now();
+                }
+                let setter = {
+                    let event = event.clone();
+                    spawn_named("setter", move || {
+                        event.set();
+                        event.clear();
+                    })
+                };
+                setter.join().unwrap();
+                for w in waiters {
+                    w.join().unwrap();
+                }
+            });
+            if !outcome.is_ok() {
+                panic!("round {round}: {outcome}");
+            }
+        }
+    });
+}
+
+#[test]
+fn a_logged_self_deadlock_inside_check_is_returned_without_waiting_for_the_deadline() {
+    let outcome = with_deadline(5, "logged self-deadlock", || {
+        check_with(
+            Config::default()
+                .policy(synckit::detector::Policy::Log)
+                .deadline(Duration::from_secs(60)),
+            || {
+                let lock = Lock::new(()).named("logged-self");
+                let _first = lock.acquire();
+                let _second = lock.acquire(); // logged, then blocks for real
+            },
+        )
+    });
+    let report = expect_deadlock(outcome);
+    assert_eq!(report.kind(), ReportKind::ReentrantAcquire, "{report}");
+}

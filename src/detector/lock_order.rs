@@ -114,9 +114,9 @@ pub(crate) fn edge_key(holds: &[Hold], new_key: u64) -> Option<(usize, (u64, u64
     let mut gates = 0u64;
     for h in &holds[..last] {
         if is_ordered_kind(h.resource.kind) {
-            // A sum, not a xor: the same key held twice (two members of one class) must not
-            // cancel out into "no gates".
-            gates = gates.wrapping_add(h.resource_key().wrapping_mul(0xD6E8_FEB8_6659_FD93));
+            // Gates are lock *instances*, even for class members: two different locks of one
+            // class serialise nothing. A sum, not a xor, so that no two gates cancel out.
+            gates = gates.wrapping_add(h.resource.id.wrapping_mul(0xD6E8_FEB8_6659_FD93));
         }
     }
     Some((last, (from, new_key, gates)))
@@ -197,6 +197,11 @@ impl LockOrder {
         (self.graph.node_count(), self.graph.edge_count())
     }
 
+    /// Forgets a dropped lock as a gate (a class member's node stays: it is the class's).
+    pub fn forget_gate(&mut self, id: u64) {
+        self.escapes.remove(&id);
+    }
+
     /// Removes a dropped lock and its edges.
     pub fn remove(&mut self, key: u64) {
         self.escapes.remove(&key); // it will never gate a new edge again
@@ -221,7 +226,7 @@ impl LockOrder {
         let mut gates: Vec<u64> = ctx.holds[..last]
             .iter()
             .filter(|h| is_ordered_kind(h.resource.kind))
-            .map(Hold::resource_key)
+            .map(|h| h.resource.id) // instances, see `edge_key`
             .collect();
         gates.sort_unstable();
         gates.dedup();

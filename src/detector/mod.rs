@@ -189,14 +189,25 @@ pub(crate) enum Delivery {
 }
 
 /// Applies the policy to a report. `Ok(())` means: carry on (logged or off).
-pub(crate) fn deliver(mut report: Box<Report>, how: Delivery) -> Result<(), Deadlock> {
+pub(crate) fn deliver(report: Box<Report>, how: Delivery) -> Result<(), Deadlock> {
+    deliver_with(report, how, policy())
+}
+
+/// [`deliver`] under a policy the caller already read: a caller that acted on the policy
+/// (released a lock because it will panic) must not see a different one here.
+pub(crate) fn deliver_with(
+    mut report: Box<Report>,
+    how: Delivery,
+    policy: Policy,
+) -> Result<(), Deadlock> {
     report.resolve_backtraces();
     if how == Delivery::Return {
         return Err(Deadlock { report });
     }
     crate::world::note_report(&report);
-    match policy() {
+    match policy {
         Policy::Panic => {
+            install_report_hook();
             let text = report.render(color_enabled());
             std::panic::panic_any(DeadlockPanic { text, report })
         }
@@ -208,8 +219,31 @@ pub(crate) fn deliver(mut report: Box<Report>, how: Delivery) -> Result<(), Dead
     }
 }
 
-/// The payload of a detector panic: the rendered report (shown by the panic hook, since it
-/// derefs to the message) and the structured one, for `check` and for tests.
+/// Makes the panic hook print a detector panic's report. The standard hook prints only
+/// string payloads (a `DeadlockPanic` would show as `Box<dyn Any>`); every other panic goes
+/// to the hook that was installed before. Installed once, at the first detector panic.
+fn install_report_hook() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            match info.payload().downcast_ref::<DeadlockPanic>() {
+                Some(p) => {
+                    let thread = std::thread::current();
+                    let name = thread.name().unwrap_or("<unnamed>");
+                    eprintln!(
+                        "thread '{name}' stopped by the synckit deadlock detector:\n{}",
+                        p.text
+                    );
+                }
+                None => previous(info),
+            }
+        }));
+    });
+}
+
+/// The payload of a detector panic: the rendered report (printed by the panic hook synckit
+/// installs) and the structured one, for `check` and for tests.
 pub struct DeadlockPanic {
     /// The report as text (what the panic prints).
     pub text: String,
@@ -342,9 +376,12 @@ pub fn lock_order_size() -> (usize, usize) {
 /// Removes a dropped lock from the lock-order graph (only if it ever entered it).
 pub(crate) fn forget_resource(meta: &registry::ResourceMeta) {
     if meta.in_order_graph.load(Ordering::Relaxed)
-        && meta.class().is_none()
         && let Some(id) = meta.existing_id()
     {
-        global().order.remove(id);
+        let mut g = global();
+        match meta.class() {
+            None => g.order.remove(id),
+            Some(_) => g.order.forget_gate(id),
+        }
     }
 }

@@ -140,7 +140,12 @@ mod sealed {
             match core.acquire(site, Patience::Forever, Delivery::Return, 0) {
                 Ok(_) => self.held = true,
                 Err(deadlock) => {
-                    let _ = detector::deliver(Box::new(deadlock.into_report()), Delivery::Policy);
+                    // Always unwind from here: returning would hand back a guard without its lock.
+                    let _ = detector::deliver_with(
+                        Box::new(deadlock.into_report()),
+                        Delivery::Policy,
+                        Policy::Panic,
+                    );
                 }
             }
         }

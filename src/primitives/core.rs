@@ -10,7 +10,7 @@
 //! (`park_controlled`). Outside a controlled run the hook is one thread-local read.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use parking_lot::lock_api::{RawMutex as _, RawMutexTimed as _};
 
@@ -26,6 +26,15 @@ pub(crate) struct LockCore {
     /// Detector id of the owning thread; 0 when free (or when the detector is off).
     owner: AtomicU64,
     pub meta: ResourceMeta,
+}
+
+/// `now + timeout`, or a deadline a century away when that overflows: a timed acquire
+/// stays timed (never reported as a deadlock) however long its timeout.
+pub(crate) fn deadline_after(timeout: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(timeout)
+        .or_else(|| now.checked_add(Duration::from_secs(100 * 365 * 24 * 3600)))
+        .unwrap_or(now)
 }
 
 /// How long an acquire may wait.
@@ -230,11 +239,12 @@ impl LockCore {
         let (me, report) = on_acquired(&self.meta, site, subclass, ordered, timed);
         self.owner.store(me, Ordering::Relaxed);
         if let Some(report) = report {
-            if how == Delivery::Return || detector::policy() == detector::Policy::Panic {
+            let policy = detector::policy();
+            if how == Delivery::Return || policy == detector::Policy::Panic {
                 // Do not keep a lock we are about to refuse (or unwind from).
                 self.release();
             }
-            detector::deliver(report, how)?;
+            detector::deliver_with(report, how, policy)?;
         }
         Ok(())
     }
@@ -274,12 +284,13 @@ impl Waitable for LockCore {
         true
     }
 
-    fn satisfiable(&self, waiter: u64) -> bool {
-        // Stuck only while another known thread holds it. Just after a release the owner
-        // is 0 (cleared before the unlock) until the next thread records itself, so a
-        // hand-over in flight never looks stuck.
+    fn satisfiable(&self, _waiter: u64) -> bool {
+        // Stuck only while a known thread holds it (the waiter itself included: a logged
+        // re-entrant acquire). Just after a release the owner is 0 (cleared before the
+        // unlock) until the next thread records itself, and a waiter's registration is
+        // dropped before it records itself as owner, so a hand-over never looks stuck.
         let owner = self.owner.load(Ordering::Relaxed);
-        !(self.raw.is_locked() && owner != 0 && owner != waiter)
+        !(self.raw.is_locked() && owner != 0)
     }
 }
 

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use super::condition::describe_thread;
 use crate::detector::fmt_site;
 use crate::detector::registry::{
-    Global, Kind, ResourceMeta, Site, ThreadShared, Waitable, current_thread,
+    Global, Kind, ResourceMeta, Site, ThreadShared, Waitable, current_thread, current_thread_id,
 };
 use crate::detector::wait_for::begin_wait;
 use crate::testing::hook::{self, Op, Park};
@@ -55,6 +55,9 @@ struct EventState {
     sets: u64,
     /// The last few `set()` calls, for closed-world evidence.
     setters: VecDeque<(Option<Arc<ThreadShared>>, Site)>,
+    /// `(thread, sets when it started waiting)` of each waiter: a set that was cleared
+    /// again still ends their wait, and a closed world must know that too.
+    waiters: Vec<(u64, u64)>,
 }
 
 impl Default for Event {
@@ -99,6 +102,12 @@ impl Event {
         crate::world::note_event(|| format!("set `{}`", self.meta.info().display_name()));
     }
 
+    /// How many threads are inside [`wait`](Event::wait) right now (a momentary answer, for
+    /// tests and demonstrations; Python's `Event` has no such method).
+    pub fn waiters(&self) -> usize {
+        self.state.lock().waiters.len()
+    }
+
     /// Clears the flag: later waits block until the next `set()`.
     pub fn clear(&self) {
         hook::point(Op::Clear, &self.meta);
@@ -130,12 +139,15 @@ impl Event {
         hook::point(Op::Wait, &self.meta);
         // Count the sets from the first look at the flag: a `set(); clear();` that lands while
         // this thread registers its wait (state unlocked) must still end the wait.
+        let me = current_thread_id();
         let sets_before = {
-            let st = self.state.lock();
+            let mut st = self.state.lock();
             if st.flag {
                 return true;
             }
-            st.sets
+            let sets = st.sets;
+            st.waiters.push((me, sets));
+            sets
         };
         let registration = begin_wait(self, self.meta.info(), site, deadline.is_some(), false).ok();
         let mut st = self.state.lock();
@@ -169,6 +181,9 @@ impl Event {
         if signalled {
             crate::world::leaving_wait();
         }
+        if let Some(pos) = st.waiters.iter().position(|&(t, _)| t == me) {
+            st.waiters.swap_remove(pos);
+        }
         let flag = signalled;
         drop(st);
         drop(registration);
@@ -181,8 +196,13 @@ impl Waitable for Event {
         false
     }
 
-    fn satisfiable(&self, _waiter: u64) -> bool {
-        self.state.lock().flag
+    fn satisfiable(&self, waiter: u64) -> bool {
+        let st = self.state.lock();
+        st.flag
+            || st
+                .waiters
+                .iter()
+                .any(|&(t, since)| t == waiter && st.sets != since)
     }
 
     fn evidence(&self, g: &Global) -> Option<String> {

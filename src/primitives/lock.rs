@@ -5,7 +5,7 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
 use std::panic::Location;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::core::{LockCore, Patience};
 use crate::detector::registry::Kind;
@@ -154,6 +154,7 @@ impl<T: ?Sized> Lock<T> {
     /// Takes the lock if it is free; never blocks, so it can never deadlock and adds no
     /// lock-order edge.
     #[track_caller]
+    #[must_use = "the lock is released at once if the guard is not kept"]
     pub fn try_acquire(&self) -> Option<LockGuard<'_, T>> {
         let site = Location::caller();
         match self.core.acquire(site, Patience::Try, Delivery::Policy, 0) {
@@ -169,12 +170,10 @@ impl<T: ?Sized> Lock<T> {
     ///
     /// On a lock-order inversion, under the default policy (see [`acquire`](Lock::acquire)).
     #[track_caller]
+    #[must_use = "the lock is released at once if the guard is not kept"]
     pub fn acquire_timeout(&self, timeout: Duration) -> Option<LockGuard<'_, T>> {
         let site = Location::caller();
-        let patience = match Instant::now().checked_add(timeout) {
-            Some(deadline) => Patience::Until(deadline),
-            None => Patience::Forever,
-        };
+        let patience = Patience::Until(super::core::deadline_after(timeout));
         match self.core.acquire(site, patience, Delivery::Policy, 0) {
             Ok(true) => Some(LockGuard::new(self)),
             _ => None,

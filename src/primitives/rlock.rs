@@ -6,7 +6,7 @@ use std::marker::PhantomData;
 use std::ops::Deref;
 use std::panic::Location;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::core::{LockCore, Patience};
 use crate::detector::registry::{Kind, adjust_hold, current_thread_id};
@@ -125,6 +125,7 @@ impl<T: ?Sized> RLock<T> {
 
     /// Takes the lock if it is free or already ours; never blocks.
     #[track_caller]
+    #[must_use = "the lock is released at once if the guard is not kept"]
     pub fn try_acquire(&self) -> Option<RLockGuard<'_, T>> {
         match self.enter(Location::caller(), Patience::Try, Delivery::Policy) {
             Ok(true) => Some(RLockGuard::new(self)),
@@ -134,11 +135,9 @@ impl<T: ?Sized> RLock<T> {
 
     /// Waits at most `timeout` for the lock (zero: a poll).
     #[track_caller]
+    #[must_use = "the lock is released at once if the guard is not kept"]
     pub fn acquire_timeout(&self, timeout: Duration) -> Option<RLockGuard<'_, T>> {
-        let patience = match Instant::now().checked_add(timeout) {
-            Some(deadline) => Patience::Until(deadline),
-            None => Patience::Forever,
-        };
+        let patience = Patience::Until(super::core::deadline_after(timeout));
         match self.enter(Location::caller(), patience, Delivery::Policy) {
             Ok(true) => Some(RLockGuard::new(self)),
             _ => None,
@@ -180,7 +179,10 @@ impl<T: ?Sized> RLock<T> {
         patience: Patience,
         how: Delivery,
     ) -> Result<bool, Deadlock> {
-        if self.count.load(Ordering::Relaxed) > 0 && self.core.owner() == self.owner_id() {
+        let me = self.owner_id();
+        // `me == 0`: the thread's detector state is gone (thread-local teardown), and 0 is
+        // also the "no owner" mark: never treat that as re-entry.
+        if me != 0 && self.count.load(Ordering::Relaxed) > 0 && self.core.owner() == me {
             self.count.fetch_add(1, Ordering::Relaxed);
             if detector::enabled() {
                 adjust_hold(self.core.meta.id(), 1);

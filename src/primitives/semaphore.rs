@@ -327,6 +327,7 @@ impl Semaphore {
 
     /// Takes a permit if one is free; never blocks.
     #[track_caller]
+    #[must_use = "the permit is given back at once if it is not kept"]
     pub fn try_acquire(&self) -> Option<SemaphorePermit<'_>> {
         let now = Some(Some(Instant::now()));
         matches!(
@@ -338,6 +339,7 @@ impl Semaphore {
 
     /// Waits at most `timeout` for a permit (zero: a poll).
     #[track_caller]
+    #[must_use = "the permit is given back at once if it is not kept"]
     pub fn acquire_timeout(&self, timeout: Duration) -> Option<SemaphorePermit<'_>> {
         let deadline = Some(Instant::now().checked_add(timeout));
         matches!(
@@ -438,6 +440,7 @@ impl BoundedSemaphore {
 
     /// Takes a permit if one is free; never blocks.
     #[track_caller]
+    #[must_use = "the permit is given back at once if it is not kept"]
     pub fn try_acquire(&self) -> Option<SemaphorePermit<'_>> {
         let now = Some(Some(Instant::now()));
         matches!(
@@ -449,6 +452,7 @@ impl BoundedSemaphore {
 
     /// Waits at most `timeout` for a permit (zero: a poll).
     #[track_caller]
+    #[must_use = "the permit is given back at once if it is not kept"]
     pub fn acquire_timeout(&self, timeout: Duration) -> Option<SemaphorePermit<'_>> {
         let deadline = Some(Instant::now().checked_add(timeout));
         matches!(
