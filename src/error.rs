@@ -13,6 +13,8 @@ pub enum UsageError {
         name: String,
         /// Its initial (and maximum) value.
         max: usize,
+        /// Permits held through guards, which come back by themselves when dropped.
+        guarded: usize,
     },
     /// One [`Condition`](crate::Condition) was used with two different locks.
     ConditionLockMismatch {
@@ -37,12 +39,25 @@ pub enum UsageError {
 impl fmt::Display for UsageError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            UsageError::OverRelease { name, max } => write!(
-                f,
-                "BoundedSemaphore `{name}` released too many times: its value would exceed its \
-                 initial value {max}. Release only what you acquired (drop the permit, or call \
-                 release() once per forgotten permit)"
-            ),
+            UsageError::OverRelease { name, max, guarded } => {
+                write!(
+                    f,
+                    "BoundedSemaphore `{name}` released too many times: its value would exceed \
+                     its initial value {max}"
+                )?;
+                if *guarded > 0 {
+                    write!(
+                        f,
+                        " ({guarded} permit(s) are still held through guards and come back when \
+                         they are dropped)"
+                    )?;
+                }
+                write!(
+                    f,
+                    ". Release only what you acquired (drop the permit, or call release() once \
+                     per forgotten permit)"
+                )
+            }
             UsageError::ConditionLockMismatch {
                 condition,
                 first,
@@ -99,8 +114,19 @@ mod tests {
         let over = UsageError::OverRelease {
             name: "pool".into(),
             max: 3,
+            guarded: 0,
         }
         .to_string();
+        let guarded = UsageError::OverRelease {
+            name: "pool".into(),
+            max: 1,
+            guarded: 1,
+        }
+        .to_string();
+        assert!(
+            guarded.contains("1 permit(s) are still held through guards"),
+            "{guarded}"
+        );
         assert!(
             over.contains("`pool` released too many times") && over.contains("initial value 3")
         );

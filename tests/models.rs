@@ -173,7 +173,7 @@ proptest! {
                         forgotten -= 1;
                         free += 1;
                     } else {
-                        let expected = UsageError::OverRelease { name: "model-bounded".into(), max };
+                        let expected = UsageError::OverRelease { name: "model-bounded".into(), max, guarded: permits.len() };
                         prop_assert_eq!(result, Err(expected), "step {}: over-release", step);
                     }
                 }

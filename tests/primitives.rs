@@ -570,7 +570,7 @@ fn semaphore_bounds_concurrency() {
 
 fn over_release_of(err: UsageError) -> (String, usize) {
     match err {
-        UsageError::OverRelease { name, max } => (name, max),
+        UsageError::OverRelease { name, max, .. } => (name, max),
         other => panic!("expected OverRelease, got {other:?}"),
     }
 }

@@ -112,6 +112,9 @@ pub(crate) struct WaitRegistration {
 
 impl Drop for WaitRegistration {
     fn drop(&mut self) {
+        if self.thread == 0 {
+            return; // nothing was registered
+        }
         let mut g = global();
         g.waiting.remove(&self.thread);
         g.published.remove(&self.thread);
@@ -132,8 +135,16 @@ pub(crate) fn begin_wait(
     timed: bool,
     check: bool,
 ) -> Result<WaitRegistration, Box<Report>> {
-    let (me, holds, world) = with_local(|l| (l.id, l.holds.clone(), l.shared.world.clone()))
-        .unwrap_or((0, Vec::new(), None));
+    let Some((me, holds, world)) = with_local(|l| (l.id, l.holds.clone(), l.shared.world.clone()))
+    else {
+        // Thread-local teardown: no identity to record a wait under (0 would be shared by
+        // every such thread). The wait still happens; the detector just cannot see it.
+        return Ok(WaitRegistration {
+            thread: 0,
+            world: None,
+            timed,
+        });
+    };
     // Capture before taking the global lock: unwinding the stack is the slow part.
     let backtrace =
         (!timed && (check || backtraces_everywhere())).then(backtrace::Backtrace::new_unresolved);

@@ -326,6 +326,7 @@ impl Condition {
         self.state.lock().waiting.len()
     }
 
+    #[track_caller]
     fn bind(&self, core: &LockCore) {
         let id = core.meta.id();
         match self
@@ -352,6 +353,7 @@ impl Condition {
     }
 
     /// Returns whether the wait was notified (`false`: timed out).
+    #[track_caller]
     fn wait_inner<G: ConditionGuard>(
         &self,
         guard: &mut G,

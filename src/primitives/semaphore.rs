@@ -213,6 +213,7 @@ impl SemCore {
             return Err(UsageError::OverRelease {
                 name: self.meta.info().display_name(),
                 max,
+                guarded: st.guard_held(),
             });
         }
         st.value += n;
@@ -566,7 +567,8 @@ mod tests {
             err,
             UsageError::OverRelease {
                 name: "bounded-unit".into(),
-                max: 1
+                max: 1,
+                guarded: 0
             }
         );
         assert_eq!(s.available(), 1);
