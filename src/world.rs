@@ -243,7 +243,7 @@ impl World {
         self.cv.notify_all();
     }
 
-    pub(crate) fn woke(&self, thread: u64, _timed: bool) {
+    pub(crate) fn woke(&self, thread: u64) {
         self.state.lock().blocked.remove(&thread);
         self.progress();
     }

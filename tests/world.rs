@@ -418,3 +418,37 @@ fn a_logged_self_deadlock_inside_check_is_returned_without_waiting_for_the_deadl
     let report = expect_deadlock(outcome);
     assert_eq!(report.kind(), ReportKind::ReentrantAcquire, "{report}");
 }
+
+#[test]
+fn a_stall_report_lists_the_permits_and_locks_a_running_thread_holds() {
+    let stop = Arc::new(AtomicBool::new(false));
+    let outcome = {
+        let stop = stop.clone();
+        with_deadline(20, "stall holds", move || {
+            check_with(
+                Config::default().deadline(Duration::from_millis(300)),
+                move || {
+                    let pool = synckit::BoundedSemaphore::new(2).named("stall-pool");
+                    let ledger = Lock::new(()).named("stall-ledger");
+                    let _permit = pool.acquire();
+                    let _held = ledger.acquire();
+                    while !stop.load(Ordering::Relaxed) {
+                        std::hint::spin_loop();
+                    }
+                },
+            )
+        })
+    };
+    stop.store(true, Ordering::Relaxed); // let the leaked thread end
+    match outcome {
+        Outcome::Stalled(r) => {
+            let text = r.to_string();
+            assert!(
+                text.contains("holds  `stall-pool` (BoundedSemaphore)"),
+                "{text}"
+            );
+            assert!(text.contains("holds  `stall-ledger` (Lock)"), "{text}");
+        }
+        other => panic!("expected Stalled, got {other}"),
+    }
+}

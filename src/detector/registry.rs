@@ -399,7 +399,12 @@ pub(crate) fn current_thread() -> Option<Arc<ThreadShared>> {
 /// Records a new hold on the calling thread.
 #[inline]
 pub(crate) fn push_hold(hold: Hold) {
-    with_local(|l| l.holds.push(hold));
+    with_local(|l| {
+        l.holds.push(hold);
+        if let Some(world) = &l.world {
+            world.acquired(l.id, hold);
+        }
+    });
 }
 
 /// Forgets one hold of `id` on the calling thread (the most recent one) and returns it.
@@ -407,6 +412,9 @@ pub(crate) fn push_hold(hold: Hold) {
 pub(crate) fn pop_hold(id: u64) -> Option<Hold> {
     with_local(|l| {
         let pos = l.holds.iter().rposition(|h| h.resource.id == id)?;
+        if let Some(world) = &l.world {
+            world.released(l.id, id);
+        }
         Some(l.holds.remove(pos))
     })
     .flatten()

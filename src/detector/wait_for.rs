@@ -107,7 +107,6 @@ pub(crate) fn find_deadlock(g: &Global, me: u64) -> Option<Cycle> {
 pub(crate) struct WaitRegistration {
     thread: u64,
     world: Option<Arc<World>>,
-    timed: bool,
 }
 
 impl Drop for WaitRegistration {
@@ -120,7 +119,7 @@ impl Drop for WaitRegistration {
         g.published.remove(&self.thread);
         drop(g);
         if let Some(world) = &self.world {
-            world.woke(self.thread, self.timed);
+            world.woke(self.thread);
         }
     }
 }
@@ -142,7 +141,6 @@ pub(crate) fn begin_wait(
         return Ok(WaitRegistration {
             thread: 0,
             world: None,
-            timed,
         });
     };
     // Capture before taking the global lock: unwinding the stack is the slow part.
@@ -178,11 +176,7 @@ pub(crate) fn begin_wait(
         );
         world.blocked(me, timed);
     }
-    Ok(WaitRegistration {
-        thread: me,
-        world,
-        timed,
-    })
+    Ok(WaitRegistration { thread: me, world })
 }
 
 /// The state of thread `id` for a report, from what it published when it blocked.
