@@ -356,78 +356,9 @@ fn the_fixed_semaphore_and_synckits_pass_every_schedule() {
 // A correct bounded queue: 2 producers + 2 consumers x 3 items, every bounded schedule
 // ---------------------------------------------------------------------------------------
 
-struct BoundedQueue {
-    items: Lock<VecDeque<u32>>,
-    not_empty: Condition,
-    not_full: Condition,
-    capacity: usize,
-}
-
-impl BoundedQueue {
-    fn new(capacity: usize) -> Self {
-        BoundedQueue {
-            items: Lock::new(VecDeque::new()).named("queue"),
-            not_empty: Condition::new().named("not_empty"),
-            not_full: Condition::new().named("not_full"),
-            capacity,
-        }
-    }
-
-    fn put(&self, item: u32) {
-        let mut items = self.items.acquire();
-        self.not_full
-            .wait_while(&mut items, |items| items.len() >= self.capacity);
-        items.push_back(item);
-        drop(items);
-        self.not_empty.notify(1);
-    }
-
-    fn get(&self) -> u32 {
-        let mut items = self.items.acquire();
-        self.not_empty
-            .wait_while(&mut items, |items| items.is_empty());
-        let item = items.pop_front().expect("non-empty after wait_while");
-        drop(items);
-        self.not_full.notify(1);
-        item
-    }
-}
-
-/// 2 producers put 3 items each into a queue of capacity 1; 2 consumers take 3 each.
-fn producers_and_consumers(run: &Run) {
-    let queue = Arc::new(BoundedQueue::new(1));
-    let producers: Vec<_> = (0..2u32)
-        .map(|p| {
-            let queue = queue.clone();
-            run.spawn(&format!("producer-{p}"), move || {
-                for i in 0..3 {
-                    queue.put(p * 10 + i);
-                }
-            })
-        })
-        .collect();
-    let consumers: Vec<_> = (0..2)
-        .map(|c| {
-            let queue = queue.clone();
-            run.spawn(&format!("consumer-{c}"), move || {
-                (0..3).map(|_| queue.get()).collect::<Vec<u32>>()
-            })
-        })
-        .collect();
-    for p in producers {
-        p.join().unwrap();
-    }
-    let mut got: Vec<u32> = consumers
-        .into_iter()
-        .flat_map(|c| c.join().unwrap())
-        .collect();
-    got.sort();
-    assert_eq!(
-        got,
-        vec![0, 1, 2, 10, 11, 12],
-        "every item taken exactly once"
-    );
-}
+#[path = "support/bounded_queue.rs"]
+mod bounded_queue;
+use bounded_queue::producers_and_consumers;
 
 #[test]
 fn a_correct_bounded_queue_passes_every_schedule_within_two_delays() {
