@@ -168,6 +168,18 @@ impl SemCore {
         Ok(got)
     }
 
+    /// `acquire` under the policy, as a guard: `None` when a poll or timed wait got nothing.
+    /// (Under the policy a deadlock panics or is logged and then waited out, so an untimed
+    /// acquire always ends with a permit.)
+    fn permit(&self, site: Site, deadline: Option<Option<Instant>>) -> Option<SemaphorePermit<'_>> {
+        matches!(self.acquire(site, deadline, Delivery::Policy), Ok(true))
+            .then(|| SemaphorePermit::new(self))
+    }
+
+    fn available(&self) -> usize {
+        self.state.lock().value
+    }
+
     /// A permit guard is dropped on the thread that took it.
     fn release_guarded(&self) {
         hook::point(Op::Release, &self.meta);
@@ -320,35 +332,27 @@ impl Semaphore {
     /// Takes a permit, blocking while there is none.
     #[track_caller]
     pub fn acquire(&self) -> SemaphorePermit<'_> {
-        let _ = self
-            .core
-            .acquire(Location::caller(), None, Delivery::Policy);
-        SemaphorePermit::new(&self.core)
+        self.core
+            .permit(Location::caller(), None)
+            .expect("an untimed acquire returns with a permit")
     }
 
     /// Takes a permit if one is free; never blocks.
     #[track_caller]
     #[must_use = "the permit is given back at once if it is not kept"]
     pub fn try_acquire(&self) -> Option<SemaphorePermit<'_>> {
-        let now = Some(Some(Instant::now()));
-        matches!(
-            self.core.acquire(Location::caller(), now, Delivery::Policy),
-            Ok(true)
-        )
-        .then(|| SemaphorePermit::new(&self.core))
+        self.core
+            .permit(Location::caller(), Some(Some(Instant::now())))
     }
 
     /// Waits at most `timeout` for a permit (zero: a poll).
     #[track_caller]
     #[must_use = "the permit is given back at once if it is not kept"]
     pub fn acquire_timeout(&self, timeout: Duration) -> Option<SemaphorePermit<'_>> {
-        let deadline = Some(Instant::now().checked_add(timeout));
-        matches!(
-            self.core
-                .acquire(Location::caller(), deadline, Delivery::Policy),
-            Ok(true)
+        self.core.permit(
+            Location::caller(),
+            Some(Instant::now().checked_add(timeout)),
         )
-        .then(|| SemaphorePermit::new(&self.core))
     }
 
     /// Adds a permit, waking one waiter (the signalling use; no guard needed).
@@ -365,7 +369,7 @@ impl Semaphore {
 
     /// Free permits right now.
     pub fn available(&self) -> usize {
-        self.core.state.lock().value
+        self.core.available()
     }
 }
 
@@ -421,10 +425,9 @@ impl BoundedSemaphore {
     /// (directly or through others) for the calling thread: a certain deadlock.
     #[track_caller]
     pub fn acquire(&self) -> SemaphorePermit<'_> {
-        let _ = self
-            .core
-            .acquire(Location::caller(), None, Delivery::Policy);
-        SemaphorePermit::new(&self.core)
+        self.core
+            .permit(Location::caller(), None)
+            .expect("an untimed acquire returns with a permit")
     }
 
     /// Like [`acquire`](BoundedSemaphore::acquire), returning a deadlock as an error.
@@ -443,25 +446,18 @@ impl BoundedSemaphore {
     #[track_caller]
     #[must_use = "the permit is given back at once if it is not kept"]
     pub fn try_acquire(&self) -> Option<SemaphorePermit<'_>> {
-        let now = Some(Some(Instant::now()));
-        matches!(
-            self.core.acquire(Location::caller(), now, Delivery::Policy),
-            Ok(true)
-        )
-        .then(|| SemaphorePermit::new(&self.core))
+        self.core
+            .permit(Location::caller(), Some(Some(Instant::now())))
     }
 
     /// Waits at most `timeout` for a permit (zero: a poll).
     #[track_caller]
     #[must_use = "the permit is given back at once if it is not kept"]
     pub fn acquire_timeout(&self, timeout: Duration) -> Option<SemaphorePermit<'_>> {
-        let deadline = Some(Instant::now().checked_add(timeout));
-        matches!(
-            self.core
-                .acquire(Location::caller(), deadline, Delivery::Policy),
-            Ok(true)
+        self.core.permit(
+            Location::caller(),
+            Some(Instant::now().checked_add(timeout)),
         )
-        .then(|| SemaphorePermit::new(&self.core))
     }
 
     /// Gives back a permit taken without a guard (see [`SemaphorePermit::forget`]).
@@ -477,7 +473,7 @@ impl BoundedSemaphore {
 
     /// Free permits right now.
     pub fn available(&self) -> usize {
-        self.core.state.lock().value
+        self.core.available()
     }
 }
 
