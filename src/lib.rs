@@ -18,14 +18,17 @@
 //! ```
 #![warn(missing_docs)]
 
+// The floors, ground first (see the README's Design section): a module imports only from
+// its own floor or below.
 pub mod detector;
 mod error;
-pub mod gil;
+mod sched;
 mod primitives;
-pub mod process;
-pub mod testing;
 pub mod thread;
 mod world;
+pub mod gil;
+pub mod process;
+pub mod testing;
 
 pub use world::{Config, OnDeadlock, Outcome, PanicInfo, check, check_with};
 

@@ -6,42 +6,38 @@
 //! other. Threads spawned with `std::thread` work with every primitive too; they are named
 //! after their std name, or `thread-N`.
 //!
+//! A thread started here hands its identity (its name, and the observer of the world it
+//! belongs to) to the detector's registry as the first thing it does.
+//!
 //! Under a controlled schedule (`testing::explore`) spawn and join are scheduling points, a
 //! spawned thread waits for the baton before it runs, a join passes the baton instead of
 //! parking, and [`scope`] waits for its threads under the schedule before std joins them.
 
 use std::any::Any;
-use std::cell::RefCell;
-use std::panic::Location;
+use std::panic::{AssertUnwindSafe, Location};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use parking_lot::{Condvar, Mutex};
 
+use crate::detector::observer::Observer;
 use crate::detector::registry::{
-    Global, Kind, ResourceMeta, Site, Waitable, current_thread_id, with_local,
+    Waitable, current_observer, current_thread_id, current_thread_name, notify_observer,
+    register_thread,
 };
-use crate::detector::wait_for::begin_wait;
-use crate::detector::{self, Delivery};
+use crate::detector::report::{Evidence, Step};
+use crate::detector::resource::{Kind, Resource, Site};
+use crate::detector::{Deadlock, DeadlockPanic, Delivery, panic_message, take_panic_location};
 use crate::error::UsageError;
-use crate::testing::hook::{self, Op, Park};
-use crate::world::{self, World};
-
-thread_local! {
-    static PENDING: RefCell<(Option<String>, Option<Arc<World>>)> = const { RefCell::new((None, None)) };
-}
-
-/// The name and world a thread spawned through synckit registers with.
-pub(crate) fn take_pending_identity() -> (Option<String>, Option<Arc<World>>) {
-    PENDING.with(|p| std::mem::take(&mut *p.borrow_mut()))
-}
+use crate::primitives::blocking::{self, Deadline, OnAbort, OnCondvar, Wait};
+use crate::sched::{self, Op};
 
 /// Whether a thread has finished, and who it is: what `join` waits on.
 struct Exit {
     done: Mutex<bool>,
     cv: Condvar,
     thread: AtomicU64,
-    meta: ResourceMeta,
+    meta: Resource,
 }
 
 impl Waitable for Exit {
@@ -63,18 +59,10 @@ impl Waitable for Exit {
         *self.done.lock()
     }
 
-    fn evidence(&self, g: &Global) -> Option<String> {
-        let t = self.thread.load(Ordering::Acquire);
-        let what = match g.waiting.get(&t) {
-            Some(w) => format!(
-                "which waits on {} `{}` at {}",
-                w.resource.kind,
-                w.resource.display_name(),
-                detector::fmt_site(w.site)
-            ),
-            None => "which is running".to_string(),
-        };
-        Some(format!("joins thread `{}`, {what}", g.thread_name(t)))
+    fn evidence(&self) -> Option<Evidence> {
+        Some(Evidence::Join {
+            thread: self.thread.load(Ordering::Acquire),
+        })
     }
 }
 
@@ -100,15 +88,35 @@ impl<T> JoinHandle<T> {
     /// waits, directly or through others, for the calling thread).
     #[track_caller]
     pub fn join(self) -> std::thread::Result<T> {
-        let site = Location::caller();
+        match self.join_with(Location::caller(), Delivery::Policy) {
+            Ok(result) => result,
+            Err(refused) => refused.raise(),
+        }
+    }
+
+    /// Like [`join`](JoinHandle::join), returning the detector's report as a value.
+    ///
+    /// # Errors
+    ///
+    /// [`Deadlock`] when the join would never end: the joined thread waits, directly or
+    /// through others, for the calling thread; or, inside [`check`](crate::check), every
+    /// other thread of the world is blocked. The thread is then left running, detached.
+    #[track_caller]
+    pub fn join_checked(self) -> Result<std::thread::Result<T>, Deadlock> {
+        self.join_with(Location::caller(), Delivery::Return)
+    }
+
+    fn join_with(self, site: Site, how: Delivery) -> Result<std::thread::Result<T>, Deadlock> {
         let me = current_thread_id();
         let target = self.exit.thread.load(Ordering::Acquire);
         if target == me && me != 0 {
-            let thread = with_local(|l| l.shared.name.clone()).unwrap_or_default();
-            return Err(Box::new(UsageError::JoinSelf { thread }) as Box<dyn Any + Send>);
+            let thread = current_thread_name();
+            return Ok(Err(
+                Box::new(UsageError::JoinSelf { thread }) as Box<dyn Any + Send>
+            ));
         }
-        wait_exit(&self.exit, site);
-        self.inner.join()
+        wait_exit(&self.exit, site, how)?;
+        Ok(self.inner.join())
     }
 
     /// The thread's name.
@@ -122,43 +130,26 @@ impl<T> JoinHandle<T> {
     }
 }
 
-fn wait_exit(exit: &Exit, site: Site) {
-    hook::point(Op::Join, &exit.meta);
+fn wait_exit(exit: &Exit, site: Site, how: Delivery) -> Result<(), Deadlock> {
+    sched::point(Op::Join, &exit.meta);
     if *exit.done.lock() {
-        return;
+        return Ok(());
     }
-    let registration = if detector::enabled() {
-        match begin_wait(exit, exit.meta.info(), site, false, true) {
-            Ok(r) => Some(r),
-            Err(report) => {
-                let _ = detector::deliver(report, Delivery::Policy);
-                begin_wait(exit, exit.meta.info(), site, false, false).ok()
-            }
-        }
-    } else {
-        None
+    let wait = Wait {
+        waitable: exit,
+        resource: &exit.meta,
+        site,
+        deadline: Deadline::Never,
+        owned: true,
+        how,
+        on_abort: OnAbort::Unwind,
     };
-    let mut done = exit.done.lock();
-    while !*done {
-        if hook::active() {
-            // Controlled schedule: pass the baton until the thread has finished.
-            let park = parking_lot::MutexGuard::unlocked(&mut done, || {
-                hook::park(&exit.meta, false, &|| *exit.done.lock())
-            });
-            if park == Park::Aborted {
-                hook::abort_unwind();
-            }
-            continue;
-        }
-        exit.cv.wait(&mut done);
-    }
-    world::leaving_wait();
-    drop(done);
-    drop(registration);
+    let mut sleeper = OnCondvar::new(&exit.done, &exit.cv, |done| *done, |_| {}, |_| {});
+    blocking::block(&wait, &mut sleeper).map(|_| ())
 }
 
 fn new_exit(name: &str, site: Site) -> Arc<Exit> {
-    let mut meta = ResourceMeta::new(Kind::Thread, site);
+    let mut meta = Resource::new(Kind::Thread, site);
     meta.set_name(name);
     Arc::new(Exit {
         done: Mutex::new(false),
@@ -168,53 +159,72 @@ fn new_exit(name: &str, site: Site) -> Arc<Exit> {
     })
 }
 
-/// Wraps a thread body: registers the thread under its name and world, and marks it
-/// finished (waking joiners) however it ends.
+/// Wraps a thread body: hands the thread's identity to the registry, and marks it finished
+/// (waking joiners) however it ends; a panic is told to the thread's observer.
 fn body<T>(
     name: String,
-    world: Option<Arc<World>>,
+    observer: Option<Arc<dyn Observer>>,
     exit: Arc<Exit>,
-    ticket: Option<hook::Ticket>,
+    ticket: Option<sched::Ticket>,
     f: impl FnOnce() -> T,
 ) -> impl FnOnce() -> T {
     move || {
-        PENDING.with(|p| *p.borrow_mut() = (Some(name), world.clone()));
-        let me = current_thread_id();
+        let me = register_thread(&name, observer.clone());
         exit.thread.store(me, Ordering::Release);
-        if let Some(w) = &world {
-            w.thread_started(me);
-        }
         // Under a controlled schedule: wait for the baton. Dropped after `_done`, so the
         // scheduler hears the thread finished once its joiners can see it.
-        let sched = hook::thread_start(ticket);
+        let running = sched::thread_start(ticket);
         struct MarkDone(Arc<Exit>);
         impl Drop for MarkDone {
             fn drop(&mut self) {
                 *self.0.done.lock() = true;
                 self.0.cv.notify_all();
-                world::note_progress();
+                notify_observer(|o, me| o.happened(me, Step::Exit));
             }
         }
         let _done = MarkDone(exit);
-        hook::run(&sched, || match world {
-            Some(w) => w.run_thread(f),
-            None => f(),
+        sched::run(&running, || {
+            let Some(o) = &observer else {
+                return crate::detector::short_backtrace(f);
+            };
+            match std::panic::catch_unwind(AssertUnwindSafe(|| {
+                crate::detector::short_backtrace(f)
+            })) {
+                Ok(v) => v,
+                Err(payload) => {
+                    // A detector panic's report reached the observer already.
+                    if payload.downcast_ref::<DeadlockPanic>().is_none() {
+                        o.panicked(me, &name, panic_message(&*payload), take_panic_location());
+                    }
+                    std::panic::resume_unwind(payload)
+                }
+            }
         })
     }
 }
 
-/// Spawns the first thread of a new world (used by `check`).
-pub(crate) fn spawn_in_world<F>(name: &str, world: Arc<World>, f: F) -> JoinHandle<()>
+/// Spawns a thread that belongs to `observer`'s world (the first thread of a world, which
+/// `check` spawns for its caller: the caller itself is not part of the world).
+pub(crate) fn spawn_observed<F>(name: &str, observer: Arc<dyn Observer>, f: F) -> JoinHandle<()>
 where
     F: FnOnce() + Send + 'static,
 {
     let exit = new_exit(name, Location::caller());
-    world.thread_spawning(name, false);
+    observer.spawning(None, name);
     let inner = std::thread::Builder::new()
         .name(name.to_string())
-        .spawn(body(name.to_string(), Some(world), exit.clone(), None, f))
+        .spawn(body(name.to_string(), Some(observer), exit.clone(), None, f))
         .expect("failed to spawn thread");
     JoinHandle { inner, exit }
+}
+
+/// The calling thread's world, told that it spawns a thread named `name`.
+fn inherit(name: &str) -> Option<Arc<dyn Observer>> {
+    let observer = current_observer();
+    if let Some(o) = &observer {
+        o.spawning(Some(current_thread_id()), name);
+    }
+    observer
 }
 
 /// Spawns a thread with a name that reports and timelines show. Inside a closed world
@@ -229,15 +239,12 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    let ticket = hook::spawning(name, None);
+    let ticket = sched::spawning(name, None);
     let exit = new_exit(name, Location::caller());
-    let world = world::current_world();
-    if let Some(w) = &world {
-        w.thread_spawning(name, true);
-    }
+    let observer = inherit(name);
     let inner = std::thread::Builder::new()
         .name(name.to_string())
-        .spawn(body(name.to_string(), world, exit.clone(), ticket, f))
+        .spawn(body(name.to_string(), observer, exit.clone(), ticket, f))
         .expect("failed to spawn thread");
     JoinHandle { inner, exit }
 }
@@ -266,7 +273,7 @@ where
     std::thread::scope(|s| {
         // Under a controlled schedule: wait for the scope's threads under the schedule (std's
         // own join would block the baton holder).
-        let _end = hook::scope_enter(scope_key(s));
+        let _end = sched::scope_enter(scope_key(s));
         f(Scope { inner: s })
     })
 }
@@ -290,17 +297,14 @@ impl<'scope> Scope<'scope, '_> {
         F: FnOnce() -> T + Send + 'scope,
         T: Send + 'scope,
     {
-        let ticket = hook::spawning(name, Some(scope_key(self.inner)));
+        let ticket = sched::spawning(name, Some(scope_key(self.inner)));
         let exit = new_exit(name, Location::caller());
-        let world = world::current_world();
-        if let Some(w) = &world {
-            w.thread_spawning(name, true);
-        }
+        let observer = inherit(name);
         let inner = std::thread::Builder::new()
             .name(name.to_string())
             .spawn_scoped(
                 self.inner,
-                body(name.to_string(), world, exit.clone(), ticket, f),
+                body(name.to_string(), observer, exit.clone(), ticket, f),
             )
             .expect("failed to spawn thread");
         ScopedJoinHandle { inner, exit }
@@ -322,8 +326,22 @@ impl<T> ScopedJoinHandle<'_, T> {
     /// The thread's panic payload if it panicked.
     #[track_caller]
     pub fn join(self) -> std::thread::Result<T> {
-        wait_exit(&self.exit, Location::caller());
+        if let Err(refused) = wait_exit(&self.exit, Location::caller(), Delivery::Policy) {
+            refused.raise();
+        }
         self.inner.join()
+    }
+
+    /// Like [`join`](ScopedJoinHandle::join), returning the detector's report as a value.
+    ///
+    /// # Errors
+    ///
+    /// [`Deadlock`] when the join would never end (see [`JoinHandle::join_checked`]); the
+    /// scope still joins the thread when it ends.
+    #[track_caller]
+    pub fn join_checked(self) -> Result<std::thread::Result<T>, Deadlock> {
+        wait_exit(&self.exit, Location::caller(), Delivery::Return)?;
+        Ok(self.inner.join())
     }
 }
 
@@ -344,5 +362,5 @@ impl<T> ScopedJoinHandle<'_, T> {
 /// hits.store(seen + 1, Ordering::SeqCst);
 /// ```
 pub fn yield_point() {
-    hook::yield_point();
+    sched::yield_point();
 }

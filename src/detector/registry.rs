@@ -9,11 +9,13 @@
 //!
 //! A thread publishes its holds when it registers a wait, so a report about a blocked
 //! thread can say what it holds without reading another thread's thread-local state.
+//!
+//! A thread's identity (name, observer) is handed over by the code that starts it, through
+//! [`register_thread`]; a thread that never registers (a plain `std::thread`) gets its std
+//! name, or `thread-N`, the first time it touches a primitive.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::fmt;
-use std::panic::Location;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock};
 use std::time::Instant;
@@ -21,173 +23,15 @@ use std::time::Instant;
 use parking_lot::{Mutex, MutexGuard};
 
 use super::lock_order::{EdgeCache, LockOrder};
-use crate::world::World;
-
-/// A call site, as captured by `#[track_caller]`.
-pub(crate) type Site = &'static Location<'static>;
-
-/// What kind of primitive a resource is; shown in reports.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Kind {
-    /// [`crate::Lock`]
-    Lock,
-    /// [`crate::RLock`]
-    RLock,
-    /// [`crate::Semaphore`]
-    Semaphore,
-    /// [`crate::BoundedSemaphore`]
-    BoundedSemaphore,
-    /// [`crate::Condition`]
-    Condition,
-    /// [`crate::Event`]
-    Event,
-    /// [`crate::Barrier`]
-    Barrier,
-    /// A thread being joined ([`crate::thread::JoinHandle::join`]).
-    Thread,
-}
-
-impl fmt::Display for Kind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Kind::Lock => "Lock",
-            Kind::RLock => "RLock",
-            Kind::Semaphore => "Semaphore",
-            Kind::BoundedSemaphore => "BoundedSemaphore",
-            Kind::Condition => "Condition",
-            Kind::Event => "Event",
-            Kind::Barrier => "Barrier",
-            Kind::Thread => "Thread",
-        })
-    }
-}
-
-/// A primitive's identity for reports: copyable, no pointers, valid after the primitive is gone.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct ResourceInfo {
-    pub id: u64,
-    pub kind: Kind,
-    pub name: Option<&'static str>,
-    pub class: Option<&'static str>,
-    pub created: Site,
-}
-
-impl ResourceInfo {
-    /// The name shown in reports: the given name, or `Kind@file:line`.
-    pub fn display_name(&self) -> String {
-        match self.name {
-            Some(name) => name.to_string(),
-            None => format!(
-                "{}@{}:{}",
-                self.kind,
-                self.created.file(),
-                self.created.line()
-            ),
-        }
-    }
-}
-
-/// Identity and naming, embedded in every primitive. Creating one touches no global state:
-/// the id is drawn lazily, from a per-thread block, the first time it is needed.
-pub(crate) struct ResourceMeta {
-    id: AtomicU64,
-    kind: Kind,
-    name: Option<&'static str>,
-    class: Option<&'static str>,
-    created: Site,
-    /// Set once the resource has an edge in the lock-order graph, so that dropping it
-    /// knows whether it must take the global lock to leave the graph.
-    pub in_order_graph: AtomicBool,
-}
-
-impl ResourceMeta {
-    pub fn new(kind: Kind, created: Site) -> Self {
-        ResourceMeta {
-            id: AtomicU64::new(0),
-            kind,
-            name: None,
-            class: None,
-            created,
-            in_order_graph: AtomicBool::new(false),
-        }
-    }
-
-    pub fn set_name(&mut self, name: &str) {
-        self.name = Some(intern(name));
-    }
-
-    pub fn set_class(&mut self, class: &str) {
-        self.class = Some(intern(class));
-    }
-
-    pub fn class(&self) -> Option<&'static str> {
-        self.class
-    }
-
-    pub fn kind(&self) -> Kind {
-        self.kind
-    }
-
-    /// The resource's id, drawing one on first use.
-    #[inline]
-    pub fn id(&self) -> u64 {
-        let id = self.id.load(Ordering::Relaxed);
-        if id != 0 {
-            return id;
-        }
-        self.assign_id()
-    }
-
-    #[cold]
-    fn assign_id(&self) -> u64 {
-        let fresh = next_resource_id();
-        match self
-            .id
-            .compare_exchange(0, fresh, Ordering::Relaxed, Ordering::Relaxed)
-        {
-            Ok(_) => fresh,
-            Err(existing) => existing,
-        }
-    }
-
-    #[inline]
-    pub fn info(&self) -> ResourceInfo {
-        ResourceInfo {
-            id: self.id(),
-            kind: self.kind,
-            name: self.name,
-            class: self.class,
-            created: self.created,
-        }
-    }
-
-    /// The id if one was ever drawn (a resource without one was never in any graph).
-    pub fn existing_id(&self) -> Option<u64> {
-        match self.id.load(Ordering::Relaxed) {
-            0 => None,
-            id => Some(id),
-        }
-    }
-}
-
-/// Names are interned so that holds and reports can copy `&'static str`s around.
-/// Only `named()`/`class()` reach this, never the fast path; the table grows with the
-/// number of *distinct* names, not with the number of primitives.
-fn intern(name: &str) -> &'static str {
-    static NAMES: LazyLock<Mutex<HashMap<String, &'static str>>> = LazyLock::new(Default::default);
-    let mut names = NAMES.lock();
-    if let Some(interned) = names.get(name) {
-        return interned;
-    }
-    let leaked: &'static str = Box::leak(name.to_string().into_boxed_str());
-    names.insert(name.to_string(), leaked);
-    leaked
-}
+use super::observer::Observer;
+use super::report::Evidence;
+use super::resource::{ResourceInfo, Site};
 
 const ID_BLOCK: u64 = 1024;
 static NEXT_ID_BLOCK: AtomicU64 = AtomicU64::new(1);
 
-fn next_resource_id() -> u64 {
+/// A fresh resource id, from a per-thread block (no shared counter on every new primitive).
+pub(crate) fn next_resource_id() -> u64 {
     with_local(|local| {
         if local.next_id == local.end_id {
             let start = NEXT_ID_BLOCK.fetch_add(ID_BLOCK, Ordering::Relaxed);
@@ -216,35 +60,35 @@ pub(crate) struct Hold {
     pub entered_graph: bool,
 }
 
-/// A thread as other threads see it.
+/// A thread as other threads see it (kept by evidence after the thread is gone).
 pub(crate) struct ThreadShared {
     pub name: String,
     pub alive: AtomicBool,
-    pub world: Option<Arc<World>>,
 }
 
 /// What a thread waits for. Lives in [`Global::waiting`] while the thread is blocked.
 pub(crate) struct WaitRecord {
     pub resource: ResourceInfo,
     /// The primitive, to ask who could end the wait. See the SAFETY note on `Send`.
-    pub probe: *const dyn Waitable,
+    pub(super) probe: *const (dyn Waitable + 'static),
     pub site: Site,
     pub timed: bool,
     pub since: Instant,
     pub backtrace: Option<backtrace::Backtrace>,
 }
 
-// SAFETY: `probe` points at a primitive that is borrowed by the blocked thread for as long
-// as the record exists: the thread registers the record inside a method taking `&self` on
-// the primitive and removes it (under the global lock) before that method returns. The
-// pointer is dereferenced only under the global lock, so the primitive is alive then, and
-// `Waitable: Sync` makes the shared access from another thread sound.
+// SAFETY: `probe` points at a primitive that outlives the record: the record is created by
+// `wait_for::begin_wait` from a `&'a dyn Waitable`, and the `WaitRegistration<'a>` it returns
+// (which borrows the primitive for `'a`) removes the record under the global lock when it is
+// dropped. The pointer is dereferenced only under the global lock, so the primitive is alive
+// then, and `Waitable: Sync` makes the shared access from another thread sound.
 unsafe impl Send for WaitRecord {}
 
 impl WaitRecord {
     pub fn probe(&self) -> &dyn Waitable {
-        // SAFETY: see `unsafe impl Send for WaitRecord`: callers hold the global lock,
-        // and the record's owner keeps the primitive borrowed while the record exists.
+        // SAFETY: see `unsafe impl Send for WaitRecord`: callers hold the global lock (they
+        // reach the record through `Global`), and the record's registration keeps the
+        // primitive borrowed while the record exists.
         unsafe { &*self.probe }
     }
 }
@@ -256,12 +100,14 @@ pub(crate) trait Waitable: Sync {
     /// an `Event::set`, ...), in which case a cycle through it is not a certain deadlock.
     fn owners(&self, out: &mut Vec<u64>) -> bool;
 
-    /// Whether a thread waiting on this could proceed right now (used by closed worlds to
-    /// tell a stuck wait from a wake-up in flight).
+    /// Whether a thread waiting on this could proceed right now. Closed worlds use it to tell
+    /// a stuck wait from a wake-up in flight, and controlled schedules to know when to retry a
+    /// parked thread: it may say `true` when the wait cannot end yet (the retry blocks again),
+    /// never `false` when it could.
     fn satisfiable(&self, waiter: u64) -> bool;
 
-    /// A sentence of evidence about who could end the wait, for closed-world reports.
-    fn evidence(&self, _g: &Global) -> Option<String> {
+    /// Who could end the wait, as data, for closed-world reports.
+    fn evidence(&self) -> Option<Evidence> {
         None
     }
 }
@@ -312,17 +158,15 @@ pub(crate) struct Local {
     next_id: u64,
     end_id: u64,
     pub edge_cache: EdgeCache,
-    /// This thread's closed world (a copy of `shared.world`, kept here because the fast
-    /// path checks it on every acquire and release).
-    pub world: Option<Arc<World>>,
-    /// The policy epoch the holds were recorded under (see `detector::POLICY_EPOCH`).
+    /// Who listens to this thread (its closed world), if anyone.
+    pub observer: Option<Arc<dyn Observer>>,
+    /// The policy epoch the holds were recorded under (see `policy::POLICY_EPOCH`).
     pub policy_epoch: u64,
 }
 
 impl Local {
-    fn new() -> Self {
+    fn new(name: Option<String>, observer: Option<Arc<dyn Observer>>) -> Self {
         let id = NEXT_THREAD_ID.fetch_add(1, Ordering::Relaxed);
-        let (name, world) = crate::thread::take_pending_identity();
         let name = name.unwrap_or_else(|| match std::thread::current().name() {
             Some(n) => n.to_string(),
             None => format!("thread-{id}"),
@@ -330,13 +174,16 @@ impl Local {
         let shared = Arc::new(ThreadShared {
             name,
             alive: AtomicBool::new(true),
-            world,
         });
         global().threads.insert(id, shared.clone());
-        super::init_policy_from_env();
+        super::policy::init_from_env();
+        super::watchdog::start_from_env();
+        if let Some(o) = &observer {
+            o.started(id, &shared.name);
+        }
         Local {
-            world: shared.world.clone(),
-            policy_epoch: super::POLICY_EPOCH.load(Ordering::Relaxed),
+            observer,
+            policy_epoch: super::policy::epoch(),
             id,
             shared,
             holds: Vec::with_capacity(8),
@@ -361,8 +208,8 @@ impl Drop for Local {
             g.published.insert(self.id, std::mem::take(&mut self.holds));
         }
         drop(g);
-        if let Some(world) = &self.shared.world {
-            world.thread_exited(self.id);
+        if let Some(o) = &self.observer {
+            o.exited(self.id);
         }
     }
 }
@@ -378,11 +225,32 @@ pub(crate) fn with_local<R>(f: impl FnOnce(&mut Local) -> R) -> Option<R> {
     LOCAL
         .try_with(|cell| {
             let mut slot = cell.try_borrow_mut().ok()?;
-            let local = slot.get_or_insert_with(Local::new);
+            let local = slot.get_or_insert_with(|| Local::new(None, None));
             Some(f(local))
         })
         .ok()
         .flatten()
+}
+
+/// Gives the calling thread its identity: the name reports show and the observer that hears
+/// what it does. Called first thing by the code that starts a thread (before the thread
+/// touches any primitive); returns the thread's detector id.
+pub(crate) fn register_thread(name: &str, observer: Option<Arc<dyn Observer>>) -> u64 {
+    let fresh = LOCAL.try_with(|cell| {
+        let mut slot = cell.borrow_mut();
+        match slot.as_mut() {
+            // Already registered (it touched a primitive before): keep its id and holds.
+            Some(local) => {
+                if let Some(o) = &observer {
+                    o.started(local.id, &local.shared.name);
+                }
+                local.observer = observer;
+                local.id
+            }
+            None => slot.insert(Local::new(Some(name.to_string()), observer)).id,
+        }
+    });
+    fresh.unwrap_or(0)
 }
 
 /// The calling thread's detector id (0 during thread teardown).
@@ -396,42 +264,24 @@ pub(crate) fn current_thread() -> Option<Arc<ThreadShared>> {
     with_local(|l| l.shared.clone())
 }
 
-/// Records a new hold on the calling thread.
+/// The calling thread's name as reports show it.
+pub(crate) fn current_thread_name() -> String {
+    with_local(|l| l.shared.name.clone()).unwrap_or_else(|| "<exiting thread>".to_string())
+}
+
+/// The calling thread's observer (for the code that starts a child in the same world).
+pub(crate) fn current_observer() -> Option<Arc<dyn Observer>> {
+    with_local(|l| l.observer.clone()).flatten()
+}
+
+/// Tells the calling thread's observer, if any (nothing to do on most threads).
 #[inline]
-pub(crate) fn push_hold(hold: Hold) {
+pub(crate) fn notify_observer(f: impl FnOnce(&dyn Observer, u64)) {
     with_local(|l| {
-        l.holds.push(hold);
-        if let Some(world) = &l.world {
-            world.acquired(l.id, hold);
+        if let Some(o) = &l.observer {
+            f(&**o, l.id);
         }
     });
-}
-
-/// Forgets one hold of `id` on the calling thread (the most recent one) and returns it.
-#[inline]
-pub(crate) fn pop_hold(id: u64) -> Option<Hold> {
-    with_local(|l| {
-        let pos = l.holds.iter().rposition(|h| h.resource.id == id)?;
-        if let Some(world) = &l.world {
-            world.released(l.id, id);
-        }
-        Some(l.holds.remove(pos))
-    })
-    .flatten()
-}
-
-/// Adjusts the count of the calling thread's hold on `id` (RLock re-entry, permits).
-pub(crate) fn adjust_hold(id: u64, delta: i32) {
-    with_local(|l| {
-        if let Some(h) = l.holds.iter_mut().rev().find(|h| h.resource.id == id) {
-            h.count = h.count.saturating_add_signed(delta);
-        }
-    });
-}
-
-/// The calling thread's hold on `id`, if any.
-pub(crate) fn find_hold(id: u64) -> Option<Hold> {
-    with_local(|l| l.holds.iter().rev().find(|h| h.resource.id == id).copied()).flatten()
 }
 
 /// Whether `SYNCKIT_BACKTRACE=1` asks for a backtrace on every acquire path.
@@ -446,43 +296,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn unnamed_resources_are_named_after_kind_and_creation_site() {
-        let meta = ResourceMeta::new(Kind::Semaphore, Location::caller());
-        let line = line!() - 1;
-        assert_eq!(
-            meta.info().display_name(),
-            format!("Semaphore@{}:{line}", file!())
-        );
-    }
-
-    #[test]
-    fn ids_are_drawn_lazily_once_and_never_shared() {
-        let a = ResourceMeta::new(Kind::Lock, Location::caller());
-        let b = ResourceMeta::new(Kind::Lock, Location::caller());
-        assert_eq!(a.existing_id(), None, "creating a resource draws no id");
-        let id = a.id();
-        assert_ne!(id, 0);
-        assert_eq!(a.id(), id, "the id is stable");
-        assert_ne!(b.id(), id);
-    }
-
-    #[test]
-    fn interning_gives_one_address_per_distinct_name() {
-        let a = intern("registry-test-name");
-        let b = intern(&String::from("registry-test-name"));
-        assert!(std::ptr::eq(a, b));
-        assert_ne!(intern("registry-test-other"), a);
-    }
-
-    #[test]
     fn threads_get_small_ids_and_their_std_names() {
         let (id, name) = std::thread::Builder::new()
             .name("registry-named".into())
-            .spawn(|| (current_thread_id(), with_local(|l| l.shared.name.clone())))
+            .spawn(|| (current_thread_id(), current_thread_name()))
             .unwrap()
             .join()
             .unwrap();
         assert_ne!(id, 0);
-        assert_eq!(name.as_deref(), Some("registry-named"));
+        assert_eq!(name, "registry-named");
+    }
+
+    #[test]
+    fn a_registered_thread_keeps_the_name_it_was_given() {
+        let (id, again, name) = std::thread::spawn(|| {
+            let id = register_thread("given-name", None);
+            (id, current_thread_id(), current_thread_name())
+        })
+        .join()
+        .unwrap();
+        assert_eq!((id, name.as_str()), (again, "given-name"));
     }
 }

@@ -12,18 +12,17 @@
 //! anyone could signal makes the search give up: no false reports.
 
 use std::collections::HashSet;
+use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Instant;
 
 use petgraph::algo::{astar, tarjan_scc};
 use petgraph::graphmap::DiGraphMap;
 
-use super::registry::{
-    Global, Hold, ResourceInfo, Site, WaitRecord, Waitable, backtraces_everywhere, global,
-    with_local,
-};
-use super::report::{Report, ThreadState};
-use crate::world::World;
+use super::observer::Observer;
+use super::registry::{Global, WaitRecord, Waitable, backtraces_everywhere, global, with_local};
+use super::report::Report;
+use super::resource::{ResourceInfo, Site};
 
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
 enum Node {
@@ -103,13 +102,40 @@ pub(crate) fn find_deadlock(g: &Global, me: u64) -> Option<Cycle> {
     Some(cycle)
 }
 
-/// A registered wait; dropping it removes the record (and tells the thread's world).
-pub(crate) struct WaitRegistration {
-    thread: u64,
-    world: Option<Arc<World>>,
+/// A wait about to begin: what [`begin_wait`] registers.
+pub(crate) struct WaitSpec<'a> {
+    /// The primitive, asked who could end the wait (it must outlive the registration).
+    pub probe: &'a (dyn Waitable + 'static),
+    pub resource: ResourceInfo,
+    pub site: Site,
+    pub timed: bool,
+    /// Search for a cycle of owned waits through this one before blocking.
+    pub check: bool,
+    /// Also ask the thread's observer (its closed world) whether this wait leaves nobody to
+    /// wake anyone: the `_checked` forms, which can return that verdict to the waiter.
+    pub ask_world: bool,
 }
 
-impl Drop for WaitRegistration {
+/// A registered wait; dropping it removes the record (and tells the thread's observer).
+/// It borrows the primitive for `'a`, which is what makes the record's pointer sound.
+pub(crate) struct WaitRegistration<'a> {
+    thread: u64,
+    observer: Option<Arc<dyn Observer>>,
+    _probe: PhantomData<&'a ()>,
+}
+
+impl WaitRegistration<'_> {
+    /// The thread is about to leave its wait and change the primitive's state: from now on
+    /// it counts as running for its observer. Takes no detector lock (callers hold the
+    /// primitive's state lock, which ranks below the detector's).
+    pub fn leaving(&self) {
+        if let Some(o) = &self.observer {
+            o.leaving(self.thread);
+        }
+    }
+}
+
+impl Drop for WaitRegistration<'_> {
     fn drop(&mut self) {
         if self.thread == 0 {
             return; // nothing was registered
@@ -118,48 +144,42 @@ impl Drop for WaitRegistration {
         g.waiting.remove(&self.thread);
         g.published.remove(&self.thread);
         drop(g);
-        if let Some(world) = &self.world {
-            world.woke(self.thread);
+        if let Some(o) = &self.observer {
+            o.woke(self.thread);
         }
     }
 }
 
-/// Registers the calling thread as about to block on `probe`, then checks whether that
-/// wait closes a deadlock. On a deadlock the wait is *not* left registered and the report
-/// is returned; the caller applies the policy.
-pub(crate) fn begin_wait(
-    probe: &(dyn Waitable + 'static),
-    resource: ResourceInfo,
-    site: Site,
-    timed: bool,
-    check: bool,
-) -> Result<WaitRegistration, Box<Report>> {
-    let Some((me, holds, world)) = with_local(|l| (l.id, l.holds.clone(), l.shared.world.clone()))
+/// Registers the calling thread as about to block on `spec.probe`, then (with `spec.check`)
+/// checks whether that wait closes a deadlock. On a deadlock the wait is *not* left
+/// registered and the report is returned; the caller judges it.
+pub(crate) fn begin_wait<'a>(spec: &WaitSpec<'a>) -> Result<WaitRegistration<'a>, Box<Report>> {
+    let Some((me, holds, observer)) = with_local(|l| (l.id, l.holds.clone(), l.observer.clone()))
     else {
         // Thread-local teardown: no identity to record a wait under (0 would be shared by
         // every such thread). The wait still happens; the detector just cannot see it.
         return Ok(WaitRegistration {
             thread: 0,
-            world: None,
+            observer: None,
+            _probe: PhantomData,
         });
     };
     // Capture before taking the global lock: unwinding the stack is the slow part.
-    let backtrace =
-        (!timed && (check || backtraces_everywhere())).then(backtrace::Backtrace::new_unresolved);
+    let backtrace = (!spec.timed && (spec.check || spec.ask_world || backtraces_everywhere()))
+        .then(backtrace::Backtrace::new_unresolved);
     let record = WaitRecord {
-        resource,
-        probe: probe as *const dyn Waitable,
-        site,
-        timed,
+        resource: spec.resource,
+        probe: spec.probe as *const (dyn Waitable + 'static),
+        site: spec.site,
+        timed: spec.timed,
         since: Instant::now(),
         backtrace,
     };
-    super::watchdog::start_from_env();
     let mut g = global();
     g.waiting.insert(me, record);
     g.published.insert(me, holds);
-    if check
-        && !timed
+    if spec.check
+        && !spec.timed
         && let Some(cycle) = find_deadlock(&g, me)
     {
         let report = Report::deadlock(&g, &cycle);
@@ -168,19 +188,23 @@ pub(crate) fn begin_wait(
         return Err(Box::new(report));
     }
     drop(g);
-    if let Some(world) = &world {
-        let timed_note = if timed { " (timed)" } else { "" };
-        world.event(
-            me,
-            format!("wait `{}`{timed_note}", resource.display_name()),
-        );
-        world.blocked(me, timed);
+    if let Some(o) = &observer {
+        // Asked before the world hears the thread is blocked, so that the world's own
+        // monitor never reaches the same verdict about a wait that returns it.
+        if spec.ask_world
+            && !spec.timed
+            && let Some(report) = o.closes(me)
+        {
+            let mut g = global();
+            g.waiting.remove(&me);
+            g.published.remove(&me);
+            return Err(Box::new(report));
+        }
+        o.blocked(me, &spec.resource, spec.timed);
     }
-    Ok(WaitRegistration { thread: me, world })
-}
-
-/// The state of thread `id` for a report, from what it published when it blocked.
-pub(crate) fn thread_state(g: &Global, id: u64) -> ThreadState {
-    let holds: &[Hold] = g.published.get(&id).map(Vec::as_slice).unwrap_or(&[]);
-    ThreadState::new(g, id, holds, g.waiting.get(&id))
+    Ok(WaitRegistration {
+        thread: me,
+        observer,
+        _probe: PhantomData,
+    })
 }

@@ -6,9 +6,9 @@ use std::sync::Once;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use super::report::{Report, ReportKind};
-use super::wait_for::thread_state;
-use super::{Policy, global, policy};
+use super::policy::{Policy, policy};
+use super::registry::global;
+use super::report::{Report, ThreadState};
 
 static STARTED: AtomicBool = AtomicBool::new(false);
 
@@ -83,27 +83,21 @@ fn scan(limit: Duration, reported: &mut HashSet<(u64, Instant)>) -> Option<Repor
     if stalled.is_empty() {
         return None;
     }
-    let mut report = Report::new(
-        ReportKind::Stall,
-        format!(
-            "stall (a suspicion, not a proven deadlock): {} thread{} blocked for more than {limit:?}",
-            stalled.len(),
-            if stalled.len() == 1 { "" } else { "s" }
-        ),
-        "if nothing will ever end these waits, this is a deadlock the detector cannot prove \
-         outside a closed world: run the code inside synckit::check to get a verdict",
-    );
-    for &(t, since) in &stalled {
-        reported.insert((t, since));
-        report.push_thread(thread_state(&g, t));
-    }
-    Some(report)
+    let threads = stalled
+        .iter()
+        .map(|&(t, since)| {
+            reported.insert((t, since));
+            ThreadState::of(&g, t)
+        })
+        .collect();
+    Some(Report::watchdog_stall(limit, threads))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::Event;
+    use crate::detector::ReportKind;
     use std::sync::Arc;
 
     #[test]

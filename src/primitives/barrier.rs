@@ -5,14 +5,17 @@
 
 use std::fmt;
 use std::panic::Location;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use parking_lot::{Condvar, Mutex};
 
-use crate::detector::registry::{Global, Kind, ResourceMeta, Site, Waitable};
-use crate::detector::wait_for::begin_wait;
+use super::blocking::{self, Deadline, OnAbort, OnCondvar, Wait};
+use crate::detector::registry::{Waitable, notify_observer};
+use crate::detector::report::{Evidence, Step};
+use crate::detector::resource::{Kind, Resource, Site};
+use crate::detector::{Deadlock, Delivery};
 use crate::error::{BrokenBarrier, UsageError};
-use crate::testing::hook::{self, Op, Park};
+use crate::sched::{self, Op};
 
 /// A barrier for a fixed number of parties, like Python's `threading.Barrier`: each
 /// [`wait`](Barrier::wait) blocks until `parties` threads have called it, then all go on,
@@ -47,7 +50,7 @@ pub struct Barrier {
     state: Mutex<BarrierState>,
     cv: Condvar,
     parties: usize,
-    meta: ResourceMeta,
+    meta: Resource,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -95,7 +98,7 @@ impl Barrier {
             }),
             cv: Condvar::new(),
             parties,
-            meta: ResourceMeta::new(Kind::Barrier, Location::caller()),
+            meta: Resource::new(Kind::Barrier, Location::caller()),
         })
     }
 
@@ -112,7 +115,31 @@ impl Barrier {
     /// [`BrokenBarrier`] if the barrier is or becomes broken while waiting.
     #[track_caller]
     pub fn wait(&self) -> Result<usize, BrokenBarrier> {
-        self.wait_inner(None, Location::caller())
+        match self.wait_inner(Deadline::Never, Location::caller(), Delivery::Policy) {
+            Ok(result) => result,
+            Err(refused) => refused.raise(),
+        }
+    }
+
+    /// Like [`wait`](Barrier::wait), returning the detector's report as a value: the outer
+    /// `Result` is the detector's verdict on the wait, the inner one the barrier's own.
+    ///
+    /// # Errors
+    ///
+    /// [`Deadlock`] inside [`check`](crate::check), when this wait would leave every thread
+    /// of the world blocked: the missing parties can never arrive. The thread's arrival is
+    /// then taken back.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let outcome = synckit::check(|| synckit::Barrier::new(2).named("meet").wait_checked());
+    /// let report = outcome.unwrap().unwrap_err().into_report();
+    /// assert!(report.to_string().contains("1 of 2 parties"));
+    /// ```
+    #[track_caller]
+    pub fn wait_checked(&self) -> Result<Result<usize, BrokenBarrier>, Deadlock> {
+        self.wait_inner(Deadline::Never, Location::caller(), Delivery::Return)
     }
 
     /// Like [`wait`](Barrier::wait), but a wait longer than `timeout` breaks the barrier
@@ -123,103 +150,82 @@ impl Barrier {
     /// [`BrokenBarrier`] on timeout or if the barrier is or becomes broken.
     #[track_caller]
     pub fn wait_timeout(&self, timeout: Duration) -> Result<usize, BrokenBarrier> {
-        self.wait_inner(
-            Some(Instant::now().checked_add(timeout)),
-            Location::caller(),
-        )
+        match self.wait_inner(Deadline::after(timeout), Location::caller(), Delivery::Policy) {
+            Ok(result) => result,
+            Err(refused) => refused.raise(),
+        }
     }
 
     fn wait_inner(
         &self,
-        deadline: Option<Option<Instant>>,
+        deadline: Deadline,
         site: Site,
-    ) -> Result<usize, BrokenBarrier> {
-        hook::point(Op::Arrive, &self.meta);
-        let mut st = self.state.lock();
-        // Block while the previous round drains or a reset is in progress.
-        while matches!(st.phase, Phase::Draining | Phase::Resetting) {
-            if hook::active() {
-                // Controlled schedule: pass the baton until the barrier reopens.
-                let park = parking_lot::MutexGuard::unlocked(&mut st, || {
-                    hook::park(&self.meta, false, &|| {
-                        !matches!(self.state.lock().phase, Phase::Draining | Phase::Resetting)
-                    })
-                });
-                if park == Park::Aborted {
-                    hook::abort_unwind();
-                }
-                continue;
-            }
-            self.cv.wait(&mut st);
+        how: Delivery,
+    ) -> Result<Result<usize, BrokenBarrier>, Deadlock> {
+        sched::point(Op::Arrive, &self.meta);
+        let wait = |deadline| Wait {
+            waitable: self,
+            resource: &self.meta,
+            site,
+            deadline,
+            owned: false,
+            how,
+            on_abort: OnAbort::Unwind,
+        };
+        let reopened =
+            |st: &mut BarrierState| !matches!(st.phase, Phase::Draining | Phase::Resetting);
+        if !reopened(&mut self.state.lock()) {
+            // The previous round drains or a reset is in progress: wait until it reopens.
+            let mut sleeper = OnCondvar::new(&self.state, &self.cv, reopened, |_| {}, |_| {});
+            blocking::block(&wait(Deadline::Never), &mut sleeper)?;
         }
+        let mut st = self.state.lock();
         if st.phase == Phase::Broken {
-            return Err(BrokenBarrier);
+            return Ok(Err(BrokenBarrier));
         }
         let index = st.count;
         st.count += 1;
         let result = if index + 1 == self.parties {
             st.phase = Phase::Draining;
             self.cv.notify_all();
-            crate::world::note_progress();
+            drop(st);
+            notify_observer(|o, me| o.happened(me, Step::on(Op::Arrive, self.meta.info())));
             Ok(index)
         } else {
             drop(st);
-            let registration =
-                begin_wait(self, self.meta.info(), site, deadline.is_some(), false).ok();
-            st = self.state.lock();
-            let mut result = Ok(index);
-            while st.phase == Phase::Filling {
-                match deadline {
-                    _ if hook::active() => {
-                        // Controlled schedule: pass the baton until the round fills.
-                        let timed = deadline.is_some();
-                        let park = parking_lot::MutexGuard::unlocked(&mut st, || {
-                            hook::park(&self.meta, timed, &|| {
-                                self.state.lock().phase != Phase::Filling
-                            })
-                        });
-                        match park {
-                            Park::Retry => {}
-                            Park::TimedOut => {
-                                st.phase = Phase::Broken;
-                                self.cv.notify_all();
-                                break;
-                            }
-                            Park::Aborted => hook::abort_unwind(),
-                        }
-                    }
-                    None | Some(None) => self.cv.wait(&mut st),
-                    Some(Some(d)) => {
-                        if self.cv.wait_until(&mut st, d).timed_out() && st.phase == Phase::Filling
-                        {
-                            st.phase = Phase::Broken;
-                            self.cv.notify_all();
-                            break;
-                        }
-                    }
-                }
+            let mut sleeper = OnCondvar::new(
+                &self.state,
+                &self.cv,
+                |st| st.phase != Phase::Filling,
+                |_| {},
+                |st| {
+                    // A timeout breaks the barrier for every party, as in Python.
+                    st.phase = Phase::Broken;
+                    self.cv.notify_all();
+                },
+            );
+            if let Err(refused) = blocking::block(&wait(deadline), &mut sleeper) {
+                self.state.lock().count -= 1; // this party never arrived after all
+                return Err(refused);
             }
-            if matches!(st.phase, Phase::Broken | Phase::Resetting) {
-                result = Err(BrokenBarrier);
+            match self.state.lock().phase {
+                Phase::Broken | Phase::Resetting => Err(BrokenBarrier),
+                _ => Ok(index),
             }
-            crate::world::leaving_wait();
-            drop(st);
-            drop(registration);
-            st = self.state.lock();
-            result
         };
         // Leave: the last one out of a draining or resetting round reopens the barrier.
+        let mut st = self.state.lock();
         st.count -= 1;
         if st.count == 0 && matches!(st.phase, Phase::Draining | Phase::Resetting) {
             st.phase = Phase::Filling;
             self.cv.notify_all();
         }
-        result
+        Ok(result)
     }
 
     /// Returns the barrier to its initial state; threads waiting on it get [`BrokenBarrier`].
     pub fn reset(&self) {
-        hook::point(Op::Reset, &self.meta);
+        sched::point(Op::Reset, &self.meta);
         let mut st = self.state.lock();
         if st.count > 0 {
             if matches!(st.phase, Phase::Filling | Phase::Broken) {
@@ -230,16 +236,16 @@ impl Barrier {
         }
         self.cv.notify_all();
         drop(st);
-        crate::world::note_progress();
+        notify_observer(|o, me| o.happened(me, Step::on(Op::Reset, self.meta.info())));
     }
 
     /// Breaks the barrier: current and future waits fail with [`BrokenBarrier`] until
     /// [`reset`](Barrier::reset).
     pub fn abort(&self) {
-        hook::point(Op::Abort, &self.meta);
+        sched::point(Op::Abort, &self.meta);
         self.state.lock().phase = Phase::Broken;
         self.cv.notify_all();
-        crate::world::note_progress();
+        notify_observer(|o, me| o.happened(me, Step::on(Op::Abort, self.meta.info())));
     }
 
     /// The number of threads required to pass the barrier.
@@ -272,22 +278,19 @@ impl Waitable for Barrier {
         self.state.lock().phase != Phase::Filling
     }
 
-    fn evidence(&self, _g: &Global) -> Option<String> {
-        let st = self.state.lock();
-        Some(format!(
-            "Barrier `{}` has {} of {} parties; {} more must arrive",
-            self.meta.info().display_name(),
-            st.count,
-            self.parties,
-            self.parties - st.count.min(self.parties)
-        ))
+    fn evidence(&self) -> Option<Evidence> {
+        Some(Evidence::Barrier {
+            name: self.meta.display_name(),
+            arrived: self.state.lock().count,
+            parties: self.parties,
+        })
     }
 }
 
 impl fmt::Debug for Barrier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Barrier")
-            .field("name", &self.meta.info().display_name())
+            .field("name", &self.meta.display_name())
             .field("parties", &self.parties)
             .field("n_waiting", &self.n_waiting())
             .finish()

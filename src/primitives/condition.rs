@@ -7,22 +7,20 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::panic::Location;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use parking_lot::{Condvar, Mutex};
 
+use super::blocking::{self, Deadline, Ended, OnAbort, OnCondvar, Wait};
 use super::core::{LockCore, Patience};
 use super::lock::LockGuard;
 use super::rlock::RLockGuard;
-use std::sync::Arc;
-
-use crate::detector::registry::{
-    Global, Kind, ResourceMeta, Site, ThreadShared, Waitable, current_thread, current_thread_id,
-};
-use crate::detector::wait_for::begin_wait;
-use crate::detector::{self, Delivery, Policy, fmt_site};
+use crate::detector::registry::{Waitable, current_thread_id, notify_observer};
+use crate::detector::report::{Evidence, Signal, Step, Target};
+use crate::detector::resource::{Kind, Resource, Site};
+use crate::detector::{Deadlock, Delivery};
 use crate::error::UsageError;
-use crate::testing::hook::{self, Op, Park};
+use crate::sched::{self, Op};
 
 /// A condition variable, like Python's `threading.Condition`: threads wait on it while
 /// holding a lock, and other threads wake them with [`notify`](Condition::notify) or
@@ -67,22 +65,21 @@ use crate::testing::hook::{self, Op, Park};
 pub struct Condition {
     state: Mutex<CondState>,
     cv: Condvar,
-    meta: ResourceMeta,
+    meta: Resource,
     /// Id of the lock this condition is used with (0 until the first wait).
     bound_to: AtomicU64,
     /// Display name of that lock, for the mismatch message (set once, right after binding).
     bound_name: std::sync::OnceLock<String>,
 }
 
-#[derive(Default)]
 struct CondState {
     next_ticket: u64,
     /// `(ticket, thread)` of each waiter not yet notified, oldest first.
     waiting: VecDeque<(u64, u64)>,
     /// Tickets notified but not yet woken up.
     woken: Vec<(u64, u64)>,
-    /// The last few notifies: `(thread, site, woke)`, for closed-world evidence.
-    notifiers: VecDeque<(Option<Arc<ThreadShared>>, Site, usize)>,
+    /// The last notify and how many it woke, for closed-world evidence.
+    last_notify: Option<(Signal, usize)>,
 }
 
 /// Whether a timed wait ended by a notify or by its timeout.
@@ -114,8 +111,18 @@ mod sealed {
     #[allow(private_interfaces)]
     pub trait Sealed {
         fn core(&self) -> &LockCore;
+        /// Releases the lock for the wait; returns how many times it was held.
         fn release_for_wait(&mut self) -> u32;
-        fn reacquire_after_wait(&mut self, site: Site, count: u32);
+        /// Takes the lock back (`count` times). On `Err` the lock is not held, and the
+        /// guard knows it: dropping it releases nothing.
+        fn reacquire_after_wait(
+            &mut self,
+            site: Site,
+            count: u32,
+            how: Delivery,
+        ) -> Result<(), Deadlock>;
+        /// The lock was not taken back (a checked wait refused): the guard holds nothing.
+        fn forget_lock(&mut self);
     }
 
     #[allow(private_interfaces)]
@@ -127,27 +134,23 @@ mod sealed {
             self.lock().core().release();
             1
         }
-        fn reacquire_after_wait(&mut self, site: Site, _count: u32) {
-            let core = self.lock().core();
+        fn reacquire_after_wait(
+            &mut self,
+            site: Site,
+            _count: u32,
+            how: Delivery,
+        ) -> Result<(), Deadlock> {
             // Until the lock is ours again the guard must not release it if this thread
             // unwinds: a refused re-acquire, or a controlled schedule torn down mid-acquire.
             self.held = false;
-            if detector::policy() != Policy::Panic {
-                let _ = core.acquire(site, Patience::Forever, Delivery::Policy, 0);
-                self.held = true;
-                return;
-            }
-            match core.acquire(site, Patience::Forever, Delivery::Return, 0) {
-                Ok(_) => self.held = true,
-                Err(deadlock) => {
-                    // Always unwind from here: returning would hand back a guard without its lock.
-                    let _ = detector::deliver_with(
-                        Box::new(deadlock.into_report()),
-                        Delivery::Policy,
-                        Policy::Panic,
-                    );
-                }
-            }
+            self.lock()
+                .core()
+                .acquire(site, Patience::FOREVER, how, 0)?;
+            self.held = true;
+            Ok(())
+        }
+        fn forget_lock(&mut self) {
+            self.held = false;
         }
     }
 
@@ -159,9 +162,16 @@ mod sealed {
         fn release_for_wait(&mut self) -> u32 {
             self.rlock().release_all()
         }
-        fn reacquire_after_wait(&mut self, site: Site, count: u32) {
-            let _ = self.rlock().restore(site, count, Delivery::Policy);
+        fn reacquire_after_wait(
+            &mut self,
+            site: Site,
+            count: u32,
+            how: Delivery,
+        ) -> Result<(), Deadlock> {
+            // A refused restore leaves the count at 0: the guard's drop then releases nothing.
+            self.rlock().restore(site, count, how)
         }
+        fn forget_lock(&mut self) {}
     }
 }
 
@@ -174,12 +184,18 @@ impl Default for Condition {
 
 impl Condition {
     /// Creates a condition, named `Condition@file:line` until [`named`](Condition::named).
+    /// A `const fn`: a `static` condition needs no `LazyLock`.
     #[track_caller]
-    pub fn new() -> Self {
+    pub const fn new() -> Self {
         Condition {
-            state: Mutex::new(CondState::default()),
+            state: Mutex::new(CondState {
+                next_ticket: 0,
+                waiting: VecDeque::new(),
+                woken: Vec::new(),
+                last_notify: None,
+            }),
             cv: Condvar::new(),
-            meta: ResourceMeta::new(Kind::Condition, Location::caller()),
+            meta: Resource::new(Kind::Condition, Location::caller()),
             bound_to: AtomicU64::new(0),
             bound_name: std::sync::OnceLock::new(),
         }
@@ -203,7 +219,43 @@ impl Condition {
     /// the default detector policy, if re-taking the lock would deadlock.
     #[track_caller]
     pub fn wait<G: ConditionGuard>(&self, guard: &mut G) {
-        let _ = self.wait_inner(guard, None, Location::caller());
+        let site = Location::caller();
+        if let Err(refused) = self.wait_inner(guard, Deadline::Never, site, Delivery::Policy) {
+            refused.raise();
+        }
+    }
+
+    /// Like [`wait`](Condition::wait), returning the detector's report as a value instead of
+    /// following the policy. The guard is given back only when the lock is held again.
+    ///
+    /// # Errors
+    ///
+    /// [`Deadlock`] when re-taking the lock would close a cycle of owned waits, or, inside
+    /// [`check`](crate::check), when this wait would leave every thread of the world blocked
+    /// (nobody is left to notify). The guard is then gone and the lock is not held.
+    ///
+    /// # Panics
+    ///
+    /// If this condition was used with a different lock.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use synckit::{Condition, Lock};
+    ///
+    /// let outcome = synckit::check(|| {
+    ///     let lock = Lock::new(false);
+    ///     let ready = Condition::new().named("ready");
+    ///     // Nobody else is left to notify: the report comes back as a value.
+    ///     ready.wait_checked(lock.acquire()).map(|_| ()).unwrap_err()
+    /// });
+    /// assert!(outcome.unwrap().report().headline().contains("no one is left to wake"));
+    /// ```
+    #[track_caller]
+    pub fn wait_checked<G: ConditionGuard>(&self, mut guard: G) -> Result<G, Deadlock> {
+        let site = Location::caller();
+        self.wait_inner(&mut guard, Deadline::Never, site, Delivery::Return)?;
+        Ok(guard)
     }
 
     /// Like [`wait`](Condition::wait), giving up after `timeout` (zero: a poll that releases
@@ -218,10 +270,12 @@ impl Condition {
         guard: &mut G,
         timeout: Duration,
     ) -> WaitTimeoutResult {
-        let deadline = Instant::now().checked_add(timeout);
-        let notified = self.wait_inner(guard, Some(deadline), Location::caller());
-        WaitTimeoutResult {
-            timed_out: !notified,
+        let site = Location::caller();
+        match self.wait_inner(guard, Deadline::after(timeout), site, Delivery::Policy) {
+            Ok(notified) => WaitTimeoutResult {
+                timed_out: !notified,
+            },
+            Err(refused) => refused.raise(),
         }
     }
 
@@ -239,7 +293,10 @@ impl Condition {
     {
         let site = Location::caller();
         while condition(&**guard) {
-            let _ = self.wait_inner(guard, None, site);
+            if let Err(refused) = self.wait_inner(guard, Deadline::Never, site, Delivery::Policy)
+            {
+                refused.raise();
+            }
         }
     }
 
@@ -254,10 +311,7 @@ impl Condition {
         G: ConditionGuard + std::ops::Deref,
         F: FnMut(&G::Target) -> bool,
     {
-        let site = Location::caller();
-        while !predicate(&**guard) {
-            let _ = self.wait_inner(guard, None, site);
-        }
+        self.wait_while(guard, move |v| !predicate(v));
     }
 
     /// Waits until `predicate` holds or `timeout` passes; returns the predicate's last
@@ -273,24 +327,25 @@ impl Condition {
         F: FnMut(&G::Target) -> bool,
     {
         let site = Location::caller();
-        let deadline = Instant::now().checked_add(timeout);
+        let deadline = Deadline::after(timeout);
         loop {
             if predicate(&**guard) {
                 return true;
             }
-            if deadline.is_some_and(|d| Instant::now() >= d) {
+            if deadline.passed() {
                 return false;
             }
-            let _ = self.wait_inner(guard, Some(deadline), site);
+            if let Err(refused) = self.wait_inner(guard, deadline, site, Delivery::Policy) {
+                refused.raise();
+            }
         }
     }
 
     /// Wakes at most `n` waiting threads, longest-waiting first. Returns how many it woke.
     #[track_caller]
     pub fn notify(&self, n: usize) -> usize {
-        hook::point(Op::Notify, &self.meta);
-        let site = Location::caller();
-        let me = current_thread();
+        sched::point(Op::Notify, &self.meta);
+        let signal = Signal::here(Location::caller());
         let mut st = self.state.lock();
         let mut woke = 0;
         while woke < n {
@@ -300,17 +355,21 @@ impl Condition {
             st.woken.push(waiter);
             woke += 1;
         }
-        if st.notifiers.len() == 8 {
-            st.notifiers.pop_front();
-        }
-        st.notifiers.push_back((me, site, woke));
+        st.last_notify = Some((signal, woke));
         drop(st);
         if woke > 0 {
             self.cv.notify_all();
         }
-        crate::world::note_progress();
-        crate::world::note_event(|| {
-            format!("notify `{}` (woke {woke})", self.meta.info().display_name())
+        notify_observer(|o, me| {
+            o.happened(
+                me,
+                Step::Op {
+                    op: Op::Notify,
+                    target: Target::Resource(self.meta.info()),
+                    timed: false,
+                    woke: Some(woke),
+                },
+            )
         });
         woke
     }
@@ -334,7 +393,7 @@ impl Condition {
             .compare_exchange(0, id, Ordering::Relaxed, Ordering::Relaxed)
         {
             Ok(_) => {
-                let _ = self.bound_name.set(core.meta.info().display_name());
+                let _ = self.bound_name.set(core.meta.display_name());
             }
             Err(bound) if bound == id => {}
             Err(bound) => {
@@ -343,24 +402,26 @@ impl Condition {
                     None => format!("lock #{bound}"), // bound this very moment by another thread
                 };
                 let err = UsageError::ConditionLockMismatch {
-                    condition: self.meta.info().display_name(),
+                    condition: self.meta.display_name(),
                     first,
-                    second: core.meta.info().display_name(),
+                    second: core.meta.display_name(),
                 };
                 panic!("{err}");
             }
         }
     }
 
-    /// Returns whether the wait was notified (`false`: timed out).
+    /// Returns whether the wait was notified (`false`: timed out). On `Err` the lock was not
+    /// taken back and the guard knows it (it releases nothing when dropped).
     #[track_caller]
     fn wait_inner<G: ConditionGuard>(
         &self,
         guard: &mut G,
-        deadline: Option<Option<Instant>>,
+        deadline: Deadline,
         site: Site,
-    ) -> bool {
-        hook::point(Op::Wait, &self.meta);
+        how: Delivery,
+    ) -> Result<bool, Deadlock> {
+        sched::point(Op::Wait, &self.meta);
         self.bind(guard.core());
         let me = current_thread_id();
         let ticket = {
@@ -371,51 +432,40 @@ impl Condition {
             t
         };
         let count = guard.release_for_wait();
-        let timed = deadline.is_some();
+        let leave_queue = |st: &mut CondState| st.waiting.retain(|&(t, _)| t != ticket);
         // Not owned: only a notify ends this wait, so it never closes a wait-for cycle; the
         // registration makes it visible to closed worlds and reports.
-        let registration = begin_wait(self, self.meta.info(), site, timed, false).ok();
-        let mut aborted = false;
-        let notified = {
-            let mut st = self.state.lock();
-            loop {
-                if let Some(pos) = st.woken.iter().position(|&(t, _)| t == ticket) {
-                    crate::world::leaving_wait();
-                    st.woken.swap_remove(pos);
-                    break true;
-                }
-                match deadline {
-                    _ if hook::active() => {
-                        // Controlled schedule: pass the baton until notified.
-                        let park = parking_lot::MutexGuard::unlocked(&mut st, || {
-                            hook::park(&self.meta, timed, &|| self.satisfiable(me))
-                        });
-                        if park != Park::Retry && !st.woken.iter().any(|&(t, _)| t == ticket) {
-                            // Timed out, or the run is torn down (then: re-take the lock,
-                            // so the guard is consistent, and unwind).
-                            aborted = park == Park::Aborted;
-                            st.waiting.retain(|&(t, _)| t != ticket);
-                            break false;
-                        }
-                    }
-                    None | Some(None) => self.cv.wait(&mut st),
-                    Some(Some(d)) => {
-                        if self.cv.wait_until(&mut st, d).timed_out()
-                            && !st.woken.iter().any(|&(t, _)| t == ticket)
-                        {
-                            st.waiting.retain(|&(t, _)| t != ticket);
-                            break false;
-                        }
-                    }
-                }
+        let wait = Wait {
+            waitable: self,
+            resource: &self.meta,
+            site,
+            deadline,
+            owned: false,
+            how,
+            on_abort: OnAbort::Return,
+        };
+        let mut sleeper = OnCondvar::new(
+            &self.state,
+            &self.cv,
+            |st| st.woken.iter().any(|&(t, _)| t == ticket),
+            |st| st.woken.retain(|&(t, _)| t != ticket),
+            leave_queue,
+        );
+        let ended = match blocking::block(&wait, &mut sleeper) {
+            Ok(ended) => ended,
+            Err(refused) => {
+                // Nobody is left to notify (a checked wait in a closed world): the lock stays
+                // released, and the guard gives nothing back.
+                leave_queue(&mut self.state.lock());
+                guard.forget_lock();
+                return Err(refused);
             }
         };
-        drop(registration);
-        guard.reacquire_after_wait(site, count);
-        if aborted {
-            hook::abort_unwind();
+        guard.reacquire_after_wait(site, count, how)?;
+        if ended == Ended::Aborted {
+            sched::abort_unwind();
         }
-        notified
+        Ok(ended == Ended::Done)
     }
 }
 
@@ -428,44 +478,18 @@ impl Waitable for Condition {
         self.state.lock().woken.iter().any(|&(_, t)| t == waiter)
     }
 
-    fn evidence(&self, g: &Global) -> Option<String> {
-        let st = self.state.lock();
-        let name = self.meta.info().display_name();
-        Some(match st.notifiers.back() {
-            None => format!("no thread has ever notified Condition `{name}`"),
-            Some((thread, site, woke)) => {
-                let (who, alive) = describe_thread(g, thread.as_ref());
-                format!(
-                    "Condition `{name}` was last notified by `{who}` at {} (woke {woke}), {alive}",
-                    fmt_site(site)
-                )
-            }
+    fn evidence(&self) -> Option<Evidence> {
+        Some(Evidence::Condition {
+            name: self.meta.display_name(),
+            last_notify: self.state.lock().last_notify.clone(),
         })
-    }
-}
-
-/// A thread's name and whether it is still alive, from a record kept at the time it acted.
-pub(crate) fn describe_thread(
-    _g: &Global,
-    thread: Option<&Arc<ThreadShared>>,
-) -> (String, &'static str) {
-    match thread {
-        Some(t) => (
-            t.name.clone(),
-            if t.alive.load(std::sync::atomic::Ordering::Acquire) {
-                "still alive"
-            } else {
-                "which has exited"
-            },
-        ),
-        None => ("an exiting thread".to_string(), "which has exited"),
     }
 }
 
 impl fmt::Debug for Condition {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Condition")
-            .field("name", &self.meta.info().display_name())
+            .field("name", &self.meta.display_name())
             .field("waiters", &self.waiters())
             .finish()
     }

@@ -3,38 +3,25 @@
 //!
 //! Fast path (uncontended): one compare-and-swap, a store of the owner, and a push onto the
 //! calling thread's own list of holds. No global lock, no allocation, no backtrace.
-//! Slow path (about to block): a short spin, then the detector's wait-for check, then park.
-//!
-//! Controlled schedules (`testing::explore`): `acquire` and `release` start with a scheduling
-//! point, and a blocked acquire passes the baton instead of parking in the raw lock
-//! (`park_controlled`). Outside a controlled run the hook is one thread-local read.
+//! Slow path (about to block): a short spin, then the one blocking helper
+//! ([`blocking::block`]), which checks for a deadlock before the thread parks in the raw lock.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
 
 use parking_lot::lock_api::{RawMutex as _, RawMutexTimed as _};
 
-use crate::detector::registry::{
-    Kind, ResourceMeta, Site, Waitable, current_thread_id, find_hold, with_local,
-};
-use crate::detector::wait_for::begin_wait;
-use crate::detector::{self, Deadlock, Delivery, Report, on_acquired, on_released};
-use crate::testing::hook::{self, Op, Park};
+use super::blocking::{self, Deadline, Ended, OnAbort, Sleeper, Slept, Wait};
+use crate::detector::holds::{Taken, forget_resource, on_acquire, on_release, reentrant};
+use crate::detector::registry::{Waitable, current_thread_id};
+use crate::detector::resource::{Kind, Resource, Site};
+use crate::detector::{self, Deadlock, Delivery};
+use crate::sched::{self, Op, Park};
 
 pub(crate) struct LockCore {
     raw: parking_lot::RawMutex,
     /// Detector id of the owning thread; 0 when free (or when the detector is off).
     owner: AtomicU64,
-    pub meta: ResourceMeta,
-}
-
-/// `now + timeout`, or a deadline a century away when that overflows: a timed acquire
-/// stays timed (never reported as a deadlock) however long its timeout.
-pub(crate) fn deadline_after(timeout: Duration) -> Instant {
-    let now = Instant::now();
-    now.checked_add(timeout)
-        .or_else(|| now.checked_add(Duration::from_secs(100 * 365 * 24 * 3600)))
-        .unwrap_or(now)
+    pub meta: Resource,
 }
 
 /// How long an acquire may wait.
@@ -42,18 +29,20 @@ pub(crate) fn deadline_after(timeout: Duration) -> Instant {
 pub(crate) enum Patience {
     /// Never block (`try_acquire`): cannot deadlock, adds no lock-order edge.
     Try,
-    /// Block at most until then.
-    Until(Instant),
-    /// Block as long as it takes.
-    Forever,
+    /// Block at most until the deadline (`Deadline::Never`: as long as it takes).
+    Wait(Deadline),
+}
+
+impl Patience {
+    pub const FOREVER: Patience = Patience::Wait(Deadline::Never);
 }
 
 impl LockCore {
-    pub fn new(kind: Kind, created: Site) -> Self {
+    pub const fn new(kind: Kind, created: Site) -> Self {
         LockCore {
             raw: parking_lot::RawMutex::INIT,
             owner: AtomicU64::new(0),
-            meta: ResourceMeta::new(kind, created),
+            meta: Resource::new(kind, created),
         }
     }
 
@@ -66,7 +55,8 @@ impl LockCore {
     }
 
     /// Acquires the lock. `Ok(true)`: acquired; `Ok(false)`: timed out or busy (`Try`);
-    /// `Err`: a deadlock or inversion, when `how` is [`Delivery::Return`].
+    /// `Err`: refused (a deadlock or an inversion that the policy or the caller's delivery
+    /// does not let through); the lock is not held then.
     #[inline]
     pub fn acquire(
         &self,
@@ -80,25 +70,25 @@ impl LockCore {
         } else {
             Op::Acquire
         };
-        hook::point(op, &self.meta);
+        sched::point(op, &self.meta);
         if self.raw.try_lock() {
             if detector::enabled() {
                 self.acquired(site, patience, how, subclass)?;
             }
             return Ok(true);
         }
-        if patience == Patience::Try {
-            return Ok(false);
+        match patience {
+            Patience::Try => Ok(false),
+            Patience::Wait(deadline) => self.acquire_contended(site, deadline, how, subclass),
         }
-        self.acquire_contended(site, patience, how, subclass)
     }
 
-    /// `acquire(site, Forever, Policy, 0)`, the common case, without a `Result` whose drop
+    /// `acquire(site, FOREVER, Policy, 0)`, the common case, without a `Result` whose drop
     /// glue (a boxed report) would be inlined into every caller: the fast path is the CAS
     /// and one relaxed load; the bookkeeping and the contended path stay out of line.
     #[inline]
     pub fn acquire_policy(&self, site: Site) {
-        hook::point(Op::Acquire, &self.meta);
+        sched::point(Op::Acquire, &self.meta);
         if self.raw.try_lock() {
             if detector::enabled() {
                 self.acquired_policy(site);
@@ -110,13 +100,17 @@ impl LockCore {
 
     #[inline(never)]
     fn acquired_policy(&self, site: Site) {
-        let _ = self.acquired(site, Patience::Forever, Delivery::Policy, 0);
+        if let Err(refused) = self.acquired(site, Patience::FOREVER, Delivery::Policy, 0) {
+            refused.raise();
+        }
     }
 
     #[cold]
     #[inline(never)]
     fn contended_policy(&self, site: Site) {
-        let _ = self.acquire_contended(site, Patience::Forever, Delivery::Policy, 0);
+        if let Err(refused) = self.acquire_contended(site, Deadline::Never, Delivery::Policy, 0) {
+            refused.raise();
+        }
     }
 
     /// Like [`acquire`](LockCore::acquire) but records the owner even with the detector off
@@ -139,14 +133,14 @@ impl LockCore {
     fn acquire_contended(
         &self,
         site: Site,
-        patience: Patience,
+        deadline: Deadline,
         how: Delivery,
         subclass: u32,
     ) -> Result<bool, Deadlock> {
         // A short spin first: most contention ends within a few hundred nanoseconds, and
         // the detector's bookkeeping is only worth paying for a thread that will park.
         // (Not under a controlled schedule: no other thread runs while this one spins.)
-        let rounds = if hook::active() { 0 } else { 8u32 };
+        let rounds = if sched::active() { 0 } else { 8u32 };
         for round in 0..rounds {
             if round < 4 {
                 for _ in 0..(2 << round) {
@@ -156,70 +150,41 @@ impl LockCore {
                 std::thread::yield_now();
             }
             if !self.raw.is_locked() && self.raw.try_lock() {
-                self.acquired(site, patience, how, subclass)?;
+                self.acquired(site, Patience::Wait(deadline), how, subclass)?;
                 return Ok(true);
             }
         }
-        let deadline = match patience {
-            Patience::Until(d) => Some(d),
-            _ => None,
-        };
-        let registration = if detector::enabled() {
+        let mut owned = true;
+        if detector::enabled() && deadline == Deadline::Never {
             let me = current_thread_id();
-            let info = self.meta.info();
-            let mut check = true;
-            if deadline.is_none() && me != 0 && self.owner() == me {
-                let thread = with_local(|l| l.shared.name.clone()).unwrap_or_default();
-                let first = find_hold(info.id).map(|h| h.site);
-                let report = Report::reentrant(&thread, &info, first, site);
-                detector::deliver(Box::new(report), how)?;
-                check = false; // logged once: now block for real, as the code asked
+            if me != 0 && self.owner() == me {
+                detector::judge(reentrant(&self.meta, site), how)?;
+                owned = false; // logged once: now block for real, as the code asked
             }
-            match begin_wait(self, info, site, deadline.is_some(), check) {
-                Ok(registration) => Some(registration),
-                Err(report) => {
-                    detector::deliver(report, how)?;
-                    // Logged: block for real, as the code asked, but stay visible.
-                    begin_wait(self, info, site, deadline.is_some(), false).ok()
-                }
-            }
-        } else {
-            None
+        }
+        let wait = Wait {
+            waitable: self,
+            resource: &self.meta,
+            site,
+            deadline,
+            owned,
+            how,
+            on_abort: OnAbort::Return,
         };
-        let got = match deadline {
-            _ if hook::active() => self.park_controlled(deadline.is_some()),
-            Some(deadline) => self.raw.try_lock_until(deadline),
-            None => {
+        let got = match blocking::block(&wait, &mut RawLock { core: self, got: false })? {
+            Ended::Done => true,
+            Ended::TimedOut => false,
+            Ended::Aborted => {
+                sched::abort_unwind();
+                // Already unwinding (a drop that acquires): no longer controlled.
                 self.raw.lock();
                 true
             }
         };
-        drop(registration);
         if got {
-            self.acquired(site, patience, how, subclass)?;
+            self.acquired(site, Patience::Wait(deadline), how, subclass)?;
         }
         Ok(got)
-    }
-
-    /// Under a controlled schedule: instead of parking in the raw lock, pass the baton until
-    /// the lock is free, then take it. `false`: a timed acquire timed out.
-    #[cold]
-    fn park_controlled(&self, timed: bool) -> bool {
-        loop {
-            if self.raw.try_lock() {
-                return true;
-            }
-            match hook::park(&self.meta, timed, &|| !self.raw.is_locked()) {
-                Park::Retry => {}
-                Park::TimedOut => return self.raw.try_lock(),
-                Park::Aborted => {
-                    hook::abort_unwind();
-                    // Already unwinding (a drop that acquires): no longer controlled.
-                    self.raw.lock();
-                    return true;
-                }
-            }
-        }
     }
 
     /// Bookkeeping after the raw lock is taken (detector on): owner, hold, lock order.
@@ -234,17 +199,21 @@ impl LockCore {
         if !detector::enabled() {
             return Ok(());
         }
-        let ordered = patience != Patience::Try;
-        let timed = matches!(patience, Patience::Until(_));
-        let (me, report) = on_acquired(&self.meta, site, subclass, ordered, timed);
+        let taken = match patience {
+            Patience::Try => Taken::Try,
+            Patience::Wait(deadline) => Taken::Blocking {
+                timed: deadline.is_timed(),
+                subclass,
+            },
+        };
+        let (me, report) = on_acquire(&self.meta, site, taken);
         self.owner.store(me, Ordering::Relaxed);
-        if let Some(report) = report {
-            let policy = detector::policy();
-            if how == Delivery::Return || policy == detector::Policy::Panic {
-                // Do not keep a lock we are about to refuse (or unwind from).
-                self.release();
-            }
-            detector::deliver_with(report, how, policy)?;
+        if let Some(report) = report
+            && let Err(refused) = detector::judge(report, how)
+        {
+            // Do not keep a lock we refuse (or are about to unwind from).
+            self.release();
+            return Err(refused);
         }
         Ok(())
     }
@@ -254,7 +223,7 @@ impl LockCore {
     /// Callers guarantee the calling thread holds it (they own a guard).
     #[inline]
     pub fn release(&self) {
-        hook::point(Op::Release, &self.meta);
+        sched::point(Op::Release, &self.meta);
         self.owner.store(0, Ordering::Relaxed);
         if detector::enabled() {
             self.release_tracked();
@@ -265,14 +234,55 @@ impl LockCore {
         // after taking it.
         unsafe { self.raw.unlock() };
     }
-}
 
-impl LockCore {
     /// Out of line, so that `release` stays a store, a load and the unlock.
     #[inline(never)]
     fn release_tracked(&self) {
-        on_released(&self.meta);
+        on_release(&self.meta);
     }
+}
+
+/// How a contended acquire sleeps: in the raw lock itself (which takes it on waking).
+struct RawLock<'a> {
+    core: &'a LockCore,
+    got: bool,
+}
+
+impl Sleeper for RawLock<'_> {
+    fn lock(&mut self) {}
+
+    fn ready(&mut self) -> bool {
+        self.got = self.got || self.core.raw.try_lock();
+        self.got
+    }
+
+    fn finish(&mut self) {}
+
+    fn sleep(&mut self, deadline: Deadline) -> Slept {
+        match deadline {
+            Deadline::Never => {
+                self.core.raw.lock();
+                self.got = true;
+                Slept::Done
+            }
+            Deadline::At(d) => {
+                if self.core.raw.try_lock_until(d) {
+                    self.got = true;
+                    Slept::Done
+                } else {
+                    Slept::TimedOut
+                }
+            }
+        }
+    }
+
+    fn unlocked(&mut self, park: &mut dyn FnMut() -> Park) -> Park {
+        park()
+    }
+
+    fn give_up(&mut self) {}
+
+    fn unlock(&mut self) {}
 }
 
 impl Waitable for LockCore {
@@ -296,6 +306,6 @@ impl Waitable for LockCore {
 
 impl Drop for LockCore {
     fn drop(&mut self) {
-        detector::forget_resource(&self.meta);
+        forget_resource(&self.meta);
     }
 }

@@ -3,22 +3,18 @@
 //! Controlled schedules (`testing::explore`): set, clear and wait start with a scheduling
 //! point, and a wait passes the baton instead of waiting on the condvar.
 
-use std::collections::VecDeque;
 use std::fmt;
 use std::panic::Location;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use parking_lot::{Condvar, Mutex};
 
-use std::sync::Arc;
-
-use super::condition::describe_thread;
-use crate::detector::fmt_site;
-use crate::detector::registry::{
-    Global, Kind, ResourceMeta, Site, ThreadShared, Waitable, current_thread, current_thread_id,
-};
-use crate::detector::wait_for::begin_wait;
-use crate::testing::hook::{self, Op, Park};
+use super::blocking::{self, Deadline, Ended, OnAbort, OnCondvar, Wait};
+use crate::detector::registry::{Waitable, current_thread_id, notify_observer};
+use crate::detector::report::{Evidence, Signal, Step};
+use crate::detector::resource::{Kind, Resource, Site};
+use crate::detector::{Deadlock, Delivery};
+use crate::sched::{self, Op};
 
 /// A flag that threads can wait for, like Python's `threading.Event`: [`set`](Event::set)
 /// wakes every waiter and lets later waits pass at once until [`clear`](Event::clear).
@@ -44,17 +40,16 @@ use crate::testing::hook::{self, Op, Park};
 pub struct Event {
     state: Mutex<EventState>,
     cv: Condvar,
-    meta: ResourceMeta,
+    meta: Resource,
 }
 
-#[derive(Default)]
 struct EventState {
     flag: bool,
     /// Bumped by every `set()`, so a waiter woken by a set that was cleared again before
     /// it ran still returns (as in Python, where `wait` returns once notified).
     sets: u64,
-    /// The last few `set()` calls, for closed-world evidence.
-    setters: VecDeque<(Option<Arc<ThreadShared>>, Site)>,
+    /// The last `set()`, for closed-world evidence.
+    last_set: Option<Signal>,
     /// `(thread, sets when it started waiting)` of each waiter: a set that was cleared
     /// again still ends their wait, and a closed world must know that too.
     waiters: Vec<(u64, u64)>,
@@ -68,13 +63,18 @@ impl Default for Event {
 }
 
 impl Event {
-    /// Creates an event whose flag is clear, named `Event@file:line`.
+    /// Creates an event whose flag is clear, named `Event@file:line`. A `const fn`.
     #[track_caller]
-    pub fn new() -> Self {
+    pub const fn new() -> Self {
         Event {
-            state: Mutex::new(EventState::default()),
+            state: Mutex::new(EventState {
+                flag: false,
+                sets: 0,
+                last_set: None,
+                waiters: Vec::new(),
+            }),
             cv: Condvar::new(),
-            meta: ResourceMeta::new(Kind::Event, Location::caller()),
+            meta: Resource::new(Kind::Event, Location::caller()),
         }
     }
 
@@ -87,19 +87,15 @@ impl Event {
     /// Sets the flag and wakes every waiting thread.
     #[track_caller]
     pub fn set(&self) {
-        hook::point(Op::Set, &self.meta);
-        let me = current_thread();
+        sched::point(Op::Set, &self.meta);
+        let signal = Signal::here(Location::caller());
         let mut st = self.state.lock();
         st.flag = true;
         st.sets += 1;
-        if st.setters.len() == 8 {
-            st.setters.pop_front();
-        }
-        st.setters.push_back((me, Location::caller()));
+        st.last_set = Some(signal);
         drop(st);
         self.cv.notify_all();
-        crate::world::note_progress();
-        crate::world::note_event(|| format!("set `{}`", self.meta.info().display_name()));
+        notify_observer(|o, me| o.happened(me, Step::on(Op::Set, self.meta.info())));
     }
 
     /// How many threads are inside [`wait`](Event::wait) right now (a momentary answer, for
@@ -110,7 +106,7 @@ impl Event {
 
     /// Clears the flag: later waits block until the next `set()`.
     pub fn clear(&self) {
-        hook::point(Op::Clear, &self.meta);
+        sched::point(Op::Clear, &self.meta);
         self.state.lock().flag = false;
     }
 
@@ -122,72 +118,84 @@ impl Event {
     /// Blocks until the flag is set (returns at once if it is).
     #[track_caller]
     pub fn wait(&self) {
-        self.wait_inner(None, Location::caller());
+        if let Err(refused) = self.wait_inner(Deadline::Never, Location::caller(), Delivery::Policy)
+        {
+            refused.raise();
+        }
     }
 
-    /// Blocks until the flag is set or `timeout` passes; returns the flag, like Python's
-    /// `wait(timeout)`. A zero timeout is a poll.
+    /// Like [`wait`](Event::wait), returning the detector's report as a value.
+    ///
+    /// # Errors
+    ///
+    /// [`Deadlock`] inside [`check`](crate::check), when this wait would leave every thread
+    /// of the world blocked: nobody is left to set the event. (Outside a closed world anyone
+    /// could still set it, so the detector never calls such a wait stuck.)
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let outcome = synckit::check(|| synckit::Event::new().named("go").wait_checked());
+    /// assert!(outcome.unwrap().unwrap_err().to_string().contains("`go`"));
+    /// ```
+    #[track_caller]
+    pub fn wait_checked(&self) -> Result<(), Deadlock> {
+        self.wait_inner(Deadline::Never, Location::caller(), Delivery::Return)
+            .map(|_| ())
+    }
+
+    /// Waits at most `timeout` for the flag; returns whether it was set (Python's
+    /// `wait(timeout)`). A zero timeout is a poll.
     #[track_caller]
     pub fn wait_timeout(&self, timeout: Duration) -> bool {
-        self.wait_inner(
-            Some(Instant::now().checked_add(timeout)),
-            Location::caller(),
-        )
+        match self.wait_inner(Deadline::after(timeout), Location::caller(), Delivery::Policy) {
+            Ok(set) => set,
+            Err(refused) => refused.raise(),
+        }
     }
 
-    fn wait_inner(&self, deadline: Option<Option<Instant>>, site: Site) -> bool {
-        hook::point(Op::Wait, &self.meta);
+    fn wait_inner(&self, deadline: Deadline, site: Site, how: Delivery) -> Result<bool, Deadlock> {
+        sched::point(Op::Wait, &self.meta);
         // Count the sets from the first look at the flag: a `set(); clear();` that lands while
         // this thread registers its wait (state unlocked) must still end the wait.
         let me = current_thread_id();
         let sets_before = {
             let mut st = self.state.lock();
             if st.flag {
-                return true;
+                return Ok(true);
             }
             let sets = st.sets;
             st.waiters.push((me, sets));
             sets
         };
-        let registration = begin_wait(self, self.meta.info(), site, deadline.is_some(), false).ok();
-        let mut st = self.state.lock();
-        let mut signalled = st.flag || st.sets != sets_before;
-        while !signalled {
-            match deadline {
-                _ if hook::active() => {
-                    // Controlled schedule: pass the baton until set (or set and cleared).
-                    let park = parking_lot::MutexGuard::unlocked(&mut st, || {
-                        hook::park(&self.meta, deadline.is_some(), &|| {
-                            let st = self.state.lock();
-                            st.flag || st.sets != sets_before
-                        })
-                    });
-                    match park {
-                        Park::Retry => {}
-                        Park::TimedOut => break,
-                        Park::Aborted => hook::abort_unwind(),
-                    }
-                }
-                None | Some(None) => self.cv.wait(&mut st),
-                Some(Some(d)) => {
-                    if self.cv.wait_until(&mut st, d).timed_out() {
-                        signalled = st.flag || st.sets != sets_before;
-                        break;
-                    }
-                }
+        let leave = |st: &mut EventState| {
+            if let Some(pos) = st.waiters.iter().position(|&(t, _)| t == me) {
+                st.waiters.swap_remove(pos);
             }
-            signalled = st.flag || st.sets != sets_before;
+        };
+        let wait = Wait {
+            waitable: self,
+            resource: &self.meta,
+            site,
+            deadline,
+            owned: false,
+            how,
+            on_abort: OnAbort::Unwind,
+        };
+        let mut sleeper = OnCondvar::new(
+            &self.state,
+            &self.cv,
+            |st| st.flag || st.sets != sets_before,
+            leave,
+            leave,
+        );
+        match blocking::block(&wait, &mut sleeper) {
+            Ok(ended) => Ok(ended == Ended::Done),
+            Err(refused) => {
+                leave(&mut self.state.lock());
+                Err(refused)
+            }
         }
-        if signalled {
-            crate::world::leaving_wait();
-        }
-        if let Some(pos) = st.waiters.iter().position(|&(t, _)| t == me) {
-            st.waiters.swap_remove(pos);
-        }
-        let flag = signalled;
-        drop(st);
-        drop(registration);
-        flag
     }
 }
 
@@ -205,18 +213,10 @@ impl Waitable for Event {
                 .any(|&(t, since)| t == waiter && st.sets != since)
     }
 
-    fn evidence(&self, g: &Global) -> Option<String> {
-        let st = self.state.lock();
-        let name = self.meta.info().display_name();
-        Some(match st.setters.back() {
-            None => format!("no thread has ever set Event `{name}`"),
-            Some((t, site)) => {
-                let (who, alive) = describe_thread(g, t.as_ref());
-                format!(
-                    "Event `{name}` was last set by `{who}` at {} (and cleared since), {alive}",
-                    fmt_site(site)
-                )
-            }
+    fn evidence(&self) -> Option<Evidence> {
+        Some(Evidence::Event {
+            name: self.meta.display_name(),
+            last_set: self.state.lock().last_set.clone(),
         })
     }
 }
@@ -224,7 +224,7 @@ impl Waitable for Event {
 impl fmt::Debug for Event {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Event")
-            .field("name", &self.meta.info().display_name())
+            .field("name", &self.meta.display_name())
             .field("set", &self.is_set())
             .finish()
     }

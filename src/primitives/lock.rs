@@ -7,8 +7,9 @@ use std::ops::{Deref, DerefMut};
 use std::panic::Location;
 use std::time::Duration;
 
+use super::blocking::Deadline;
 use super::core::{LockCore, Patience};
-use crate::detector::registry::Kind;
+use crate::detector::resource::Kind;
 use crate::detector::{Deadlock, Delivery};
 
 /// A mutual-exclusion lock, like Python's `threading.Lock`, that owns the data it protects
@@ -55,8 +56,20 @@ unsafe impl<T: ?Sized + Send> Send for Lock<T> {}
 impl<T> Lock<T> {
     /// Creates an unlocked lock holding `value`. Its name in reports is `Lock@file:line` of
     /// this call until you give it one with [`named`](Lock::named).
+    ///
+    /// A `const fn`, like `std::sync::Mutex::new`: a `static` lock needs no `LazyLock`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use synckit::Lock;
+    ///
+    /// static HITS: Lock<u64> = Lock::new(0);
+    /// *HITS.acquire() += 1;
+    /// assert_eq!(*HITS.acquire(), 1);
+    /// ```
     #[track_caller]
-    pub fn new(value: T) -> Self {
+    pub const fn new(value: T) -> Self {
         Lock {
             core: LockCore::new(Kind::Lock, Location::caller()),
             data: UnsafeCell::new(value),
@@ -136,7 +149,7 @@ impl<T: ?Sized> Lock<T> {
     pub fn acquire_checked(&self) -> Result<LockGuard<'_, T>, Deadlock> {
         let site = Location::caller();
         self.core
-            .acquire(site, Patience::Forever, Delivery::Return, 0)?;
+            .acquire(site, Patience::FOREVER, Delivery::Return, 0)?;
         Ok(LockGuard::new(self))
     }
 
@@ -145,9 +158,12 @@ impl<T: ?Sized> Lock<T> {
     #[track_caller]
     pub fn acquire_nested(&self, subclass: u32) -> LockGuard<'_, T> {
         let site = Location::caller();
-        let _ = self
+        if let Err(refused) = self
             .core
-            .acquire(site, Patience::Forever, Delivery::Policy, subclass);
+            .acquire(site, Patience::FOREVER, Delivery::Policy, subclass)
+        {
+            refused.raise();
+        }
         LockGuard::new(self)
     }
 
@@ -159,7 +175,8 @@ impl<T: ?Sized> Lock<T> {
         let site = Location::caller();
         match self.core.acquire(site, Patience::Try, Delivery::Policy, 0) {
             Ok(true) => Some(LockGuard::new(self)),
-            _ => None,
+            Ok(false) => None,
+            Err(refused) => refused.raise(),
         }
     }
 
@@ -173,10 +190,11 @@ impl<T: ?Sized> Lock<T> {
     #[must_use = "the lock is released at once if the guard is not kept"]
     pub fn acquire_timeout(&self, timeout: Duration) -> Option<LockGuard<'_, T>> {
         let site = Location::caller();
-        let patience = Patience::Until(super::core::deadline_after(timeout));
+        let patience = Patience::Wait(Deadline::after(timeout));
         match self.core.acquire(site, patience, Delivery::Policy, 0) {
             Ok(true) => Some(LockGuard::new(self)),
-            _ => None,
+            Ok(false) => None,
+            Err(refused) => refused.raise(),
         }
     }
 

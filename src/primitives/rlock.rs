@@ -8,8 +8,11 @@ use std::panic::Location;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
+use super::blocking::Deadline;
 use super::core::{LockCore, Patience};
-use crate::detector::registry::{Kind, adjust_hold, current_thread_id};
+use crate::detector::holds::{Taken, on_acquire, on_release};
+use crate::detector::registry::current_thread_id;
+use crate::detector::resource::Kind;
 use crate::detector::{self, Deadlock, Delivery};
 
 /// A re-entrant lock, like Python's `threading.RLock`: the thread that holds it may acquire
@@ -63,8 +66,10 @@ unsafe impl<T: ?Sized + Send> Send for RLock<T> {}
 
 impl<T> RLock<T> {
     /// Creates an unlocked re-entrant lock holding `value`, named `RLock@file:line`.
+    ///
+    /// A `const fn`: a `static` RLock needs no `LazyLock`.
     #[track_caller]
-    pub fn new(value: T) -> Self {
+    pub const fn new(value: T) -> Self {
         RLock {
             core: LockCore::new(Kind::RLock, Location::caller()),
             count: AtomicU32::new(0),
@@ -108,7 +113,9 @@ impl<T: ?Sized> RLock<T> {
     /// lock-order edge.
     #[track_caller]
     pub fn acquire(&self) -> RLockGuard<'_, T> {
-        let _ = self.enter(Location::caller(), Patience::Forever, Delivery::Policy);
+        if let Err(refused) = self.enter(Location::caller(), Patience::FOREVER, Delivery::Policy) {
+            refused.raise();
+        }
         RLockGuard::new(self)
     }
 
@@ -119,7 +126,7 @@ impl<T: ?Sized> RLock<T> {
     /// [`Deadlock`] with the report; the lock is then not held by this call.
     #[track_caller]
     pub fn acquire_checked(&self) -> Result<RLockGuard<'_, T>, Deadlock> {
-        self.enter(Location::caller(), Patience::Forever, Delivery::Return)?;
+        self.enter(Location::caller(), Patience::FOREVER, Delivery::Return)?;
         Ok(RLockGuard::new(self))
     }
 
@@ -129,7 +136,8 @@ impl<T: ?Sized> RLock<T> {
     pub fn try_acquire(&self) -> Option<RLockGuard<'_, T>> {
         match self.enter(Location::caller(), Patience::Try, Delivery::Policy) {
             Ok(true) => Some(RLockGuard::new(self)),
-            _ => None,
+            Ok(false) => None,
+            Err(refused) => refused.raise(),
         }
     }
 
@@ -137,10 +145,11 @@ impl<T: ?Sized> RLock<T> {
     #[track_caller]
     #[must_use = "the lock is released at once if the guard is not kept"]
     pub fn acquire_timeout(&self, timeout: Duration) -> Option<RLockGuard<'_, T>> {
-        let patience = Patience::Until(super::core::deadline_after(timeout));
+        let patience = Patience::Wait(Deadline::after(timeout));
         match self.enter(Location::caller(), patience, Delivery::Policy) {
             Ok(true) => Some(RLockGuard::new(self)),
-            _ => None,
+            Ok(false) => None,
+            Err(refused) => refused.raise(),
         }
     }
 
@@ -185,7 +194,7 @@ impl<T: ?Sized> RLock<T> {
         if me != 0 && self.count.load(Ordering::Relaxed) > 0 && self.core.owner() == me {
             self.count.fetch_add(1, Ordering::Relaxed);
             if detector::enabled() {
-                adjust_hold(self.core.meta.id(), 1);
+                on_acquire(&self.core.meta, site, Taken::Again);
             }
             return Ok(true);
         }
@@ -205,13 +214,19 @@ impl<T: ?Sized> RLock<T> {
         if self.count.fetch_sub(1, Ordering::Relaxed) == 1 {
             self.core.release();
         } else if detector::enabled() {
-            adjust_hold(self.core.meta.id(), -1);
+            on_release(&self.core.meta);
         }
     }
 
     /// Releases every acquisition at once and returns how many there were (Condition wait).
     pub(crate) fn release_all(&self) -> u32 {
         let n = self.count.swap(0, Ordering::Relaxed);
+        if detector::enabled() {
+            // The hold counts every acquisition; the core's release gives back the last one.
+            for _ in 1..n {
+                on_release(&self.core.meta);
+            }
+        }
         self.core.release();
         n
     }
@@ -223,10 +238,12 @@ impl<T: ?Sized> RLock<T> {
         n: u32,
         how: Delivery,
     ) -> Result<(), Deadlock> {
-        self.core.acquire_owned(site, Patience::Forever, how)?;
+        self.core.acquire_owned(site, Patience::FOREVER, how)?;
         self.count.store(n, Ordering::Relaxed);
-        if n > 1 && detector::enabled() {
-            adjust_hold(self.core.meta.id(), n as i32 - 1);
+        if detector::enabled() {
+            for _ in 1..n {
+                on_acquire(&self.core.meta, site, Taken::Again);
+            }
         }
         Ok(())
     }
@@ -251,6 +268,11 @@ pub struct RLockGuard<'a, T: ?Sized> {
     lock: &'a RLock<T>,
     _not_send: PhantomData<*const ()>,
 }
+
+// SAFETY: sharing `&RLockGuard` with another thread only shares `&T` (the guard gives no
+// `&mut T`, and it is dropped on its own thread, since it is not `Send`), which is sound
+// exactly when `T: Sync`; as for `std::sync::ReentrantLockGuard`.
+unsafe impl<T: ?Sized + Sync> Sync for RLockGuard<'_, T> {}
 
 impl<'a, T: ?Sized> RLockGuard<'a, T> {
     fn new(lock: &'a RLock<T>) -> Self {

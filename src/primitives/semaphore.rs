@@ -1,44 +1,40 @@
-//! [`Semaphore`] and [`BoundedSemaphore`]: Python's counting semaphores.
+//! [`Semaphore`] and [`BoundedSemaphore`]: Python's counting semaphores, one core and one
+//! surface for both; they differ only in `new` and `release`.
 //!
 //! Controlled schedules (`testing::explore`): acquire and release start with a scheduling
 //! point, and a blocked acquire passes the baton instead of waiting on the condvar.
 
-use std::collections::VecDeque;
 use std::fmt;
 use std::marker::PhantomData;
 use std::panic::Location;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use parking_lot::{Condvar, Mutex};
 
-use std::sync::Arc;
-
-use super::condition::describe_thread;
-use crate::detector::registry::{
-    Global, Hold, Kind, ResourceMeta, Site, ThreadShared, Waitable, adjust_hold, current_thread,
-    current_thread_id, find_hold, pop_hold, push_hold,
-};
-use crate::detector::wait_for::begin_wait;
-use crate::detector::{self, Deadlock, Delivery, fmt_site};
+use super::blocking::{self, Deadline, Ended, OnAbort, OnCondvar, Wait};
+use crate::detector::holds::{Taken, on_acquire, on_release};
+use crate::detector::registry::{Waitable, current_thread_id, notify_observer};
+use crate::detector::report::{Evidence, Signal, Step};
+use crate::detector::resource::{Kind, Resource, Site};
+use crate::detector::{self, Deadlock, Delivery};
 use crate::error::UsageError;
-use crate::testing::hook::{self, Op, Park};
+use crate::sched::{self, Op};
 
 /// The state both semaphores share.
 struct SemCore {
     state: Mutex<SemState>,
     cv: Condvar,
-    meta: ResourceMeta,
+    meta: Resource,
     /// `Some(initial)` for a bounded semaphore.
     bound: Option<usize>,
 }
 
-#[derive(Default)]
 struct SemState {
     value: usize,
     /// Threads holding permits through guards, with how many.
     holders: Vec<(u64, u32)>,
-    /// The last few bare `release()` calls: `(thread, site)`, for closed-world evidence.
-    releasers: VecDeque<(Option<Arc<ThreadShared>>, Site)>,
+    /// The last bare `release()`, for closed-world evidence.
+    last_release: Option<Signal>,
 }
 
 impl SemState {
@@ -47,20 +43,25 @@ impl SemState {
     }
 }
 
+/// `None`: a poll (`try_acquire`), which never blocks.
+type Patience = Option<Deadline>;
+
 impl SemCore {
-    fn new(kind: Kind, value: usize, bound: Option<usize>, created: Site) -> Self {
+    const fn new(kind: Kind, value: usize, bound: Option<usize>, created: Site) -> Self {
         SemCore {
             state: Mutex::new(SemState {
                 value,
-                ..SemState::default()
+                holders: Vec::new(),
+                last_release: None,
             }),
             cv: Condvar::new(),
-            meta: ResourceMeta::new(kind, created),
+            meta: Resource::new(kind, created),
             bound,
         }
     }
 
-    fn take(&self, st: &mut SemState, me: u64, site: Site) {
+    /// Takes a permit for thread `me` (the state is locked, and a permit is free).
+    fn take(&self, st: &mut SemState, me: u64, site: Site, taken: Taken) {
         st.value -= 1;
         match st.holders.iter_mut().find(|(t, _)| *t == me) {
             Some((_, n)) => *n += 1,
@@ -68,153 +69,103 @@ impl SemCore {
         }
         // The thread's own list of holds, for reports ("holds `pool` x2").
         if detector::enabled() {
-            let id = self.meta.id();
-            if find_hold(id).is_some() {
-                adjust_hold(id, 1);
-            } else {
-                push_hold(Hold {
-                    resource: self.meta.info(),
-                    site,
-                    count: 1,
-                    subclass: 0,
-                    entered_graph: false,
-                });
-            }
-        }
-    }
-
-    fn forget_hold(&self) {
-        if detector::enabled() {
-            let id = self.meta.id();
-            match find_hold(id) {
-                Some(h) if h.count > 1 => adjust_hold(id, -1),
-                Some(_) => {
-                    pop_hold(id);
-                }
-                None => {}
-            }
+            on_acquire(&self.meta, site, taken);
         }
     }
 
     /// `Ok(true)`: got a permit; `Ok(false)`: timed out / busy.
-    fn acquire(
-        &self,
-        site: Site,
-        deadline: Option<Option<Instant>>,
-        how: Delivery,
-    ) -> Result<bool, Deadlock> {
-        hook::point(Op::Acquire, &self.meta);
+    fn acquire(&self, site: Site, patience: Patience, how: Delivery) -> Result<bool, Deadlock> {
+        sched::point(Op::Acquire, &self.meta);
         let me = current_thread_id();
+        let taken = match patience {
+            None => Taken::Try,
+            Some(d) => Taken::Blocking {
+                timed: d.is_timed(),
+                subclass: 0,
+            },
+        };
         {
             let mut st = self.state.lock();
             if st.value > 0 {
-                self.take(&mut st, me, site);
+                self.take(&mut st, me, site, taken);
                 return Ok(true);
             }
         }
         // A poll (try_acquire, or a timeout already past) never blocks: no wait to register.
-        // (Comparing with a fresh `Instant::now()` for equality almost never matched.)
-        if let Some(Some(d)) = deadline
-            && d <= Instant::now()
-        {
-            return Ok(false);
-        }
-        let timed = deadline.is_some();
-        let registration = if detector::enabled() {
-            match begin_wait(self, self.meta.info(), site, timed, true) {
-                Ok(r) => Some(r),
-                Err(report) => {
-                    detector::deliver(report, how)?;
-                    begin_wait(self, self.meta.info(), site, timed, false).ok()
-                }
-            }
-        } else {
-            None
+        let deadline = match patience {
+            Some(d) if !d.passed() => d,
+            _ => return Ok(false),
         };
-        let mut st = self.state.lock();
-        let got = loop {
-            if st.value > 0 {
-                crate::world::leaving_wait();
-                self.take(&mut st, me, site);
-                break true;
-            }
-            match deadline {
-                _ if hook::active() => {
-                    // Controlled schedule: pass the baton until a permit may be free.
-                    let park = parking_lot::MutexGuard::unlocked(&mut st, || {
-                        hook::park(&self.meta, timed, &|| self.state.lock().value > 0)
-                    });
-                    match park {
-                        Park::Retry => {}
-                        Park::TimedOut => break false,
-                        Park::Aborted => hook::abort_unwind(),
-                    }
-                }
-                None | Some(None) => self.cv.wait(&mut st),
-                Some(Some(d)) => {
-                    if self.cv.wait_until(&mut st, d).timed_out() {
-                        if st.value > 0 {
-                            crate::world::leaving_wait();
-                            self.take(&mut st, me, site);
-                            break true;
-                        }
-                        break false;
-                    }
-                }
-            }
+        let wait = Wait {
+            waitable: self,
+            resource: &self.meta,
+            site,
+            deadline,
+            // Only a bounded semaphore can be owned (see `owners`); asking costs one look.
+            owned: self.bound.is_some(),
+            how,
+            on_abort: OnAbort::Unwind,
         };
-        drop(st);
-        drop(registration);
-        Ok(got)
+        let mut sleeper = OnCondvar::new(
+            &self.state,
+            &self.cv,
+            |st| st.value > 0,
+            |st| self.take(st, me, site, taken),
+            |_| {},
+        );
+        Ok(blocking::block(&wait, &mut sleeper)? == Ended::Done)
     }
 
-    /// `acquire` under the policy, as a guard: `None` when a poll or timed wait got nothing.
-    /// (Under the policy a deadlock panics or is logged and then waited out, so an untimed
-    /// acquire always ends with a permit.)
-    fn permit(&self, site: Site, deadline: Option<Option<Instant>>) -> Option<SemaphorePermit<'_>> {
-        matches!(self.acquire(site, deadline, Delivery::Policy), Ok(true))
-            .then(|| SemaphorePermit::new(self))
+    /// `acquire` as a guard under the policy: `None` when a poll or timed wait got nothing.
+    fn permit(&self, site: Site, patience: Patience) -> Option<SemaphorePermit<'_>> {
+        match self.acquire(site, patience, Delivery::Policy) {
+            Ok(true) => Some(SemaphorePermit::new(self)),
+            Ok(false) => None,
+            Err(refused) => refused.raise(),
+        }
     }
 
     fn available(&self) -> usize {
         self.state.lock().value
     }
 
-    /// A permit guard is dropped on the thread that took it.
-    fn release_guarded(&self) {
-        hook::point(Op::Release, &self.meta);
-        let me = current_thread_id();
-        let mut st = self.state.lock();
+    /// Forgets one guard-held permit of the calling thread (the permit itself is given back
+    /// by the caller, or stays taken).
+    fn unhold(&self, st: &mut SemState, me: u64) {
         if let Some(pos) = st.holders.iter().position(|&(t, _)| t == me) {
             st.holders[pos].1 -= 1;
             if st.holders[pos].1 == 0 {
                 st.holders.swap_remove(pos);
             }
         }
+    }
+
+    /// A permit guard is dropped on the thread that took it.
+    fn release_guarded(&self) {
+        sched::point(Op::Release, &self.meta);
+        let me = current_thread_id();
+        let mut st = self.state.lock();
+        self.unhold(&mut st, me);
         st.value += 1;
         drop(st);
-        self.forget_hold();
         self.cv.notify_one();
-        crate::world::note_progress();
+        if detector::enabled() {
+            on_release(&self.meta);
+        }
     }
 
     /// A permit guard is forgotten: the permit stays taken, owned by nobody.
     fn disown(&self) {
         let me = current_thread_id();
-        let mut st = self.state.lock();
-        if let Some(pos) = st.holders.iter().position(|&(t, _)| t == me) {
-            st.holders[pos].1 -= 1;
-            if st.holders[pos].1 == 0 {
-                st.holders.swap_remove(pos);
-            }
+        self.unhold(&mut self.state.lock(), me);
+        if detector::enabled() {
+            on_release(&self.meta);
         }
-        drop(st);
-        self.forget_hold();
     }
 
     fn release_bare(&self, n: usize, site: Site) -> Result<(), UsageError> {
-        hook::point(Op::Release, &self.meta);
-        let me = current_thread();
+        sched::point(Op::Release, &self.meta);
+        let signal = Signal::here(site);
         let mut st = self.state.lock();
         // Permits held through guards come back when the guards drop: counting them is what
         // makes a fully guard-held bounded semaphore refuse a bare release (so only its
@@ -223,21 +174,18 @@ impl SemCore {
             && st.value.saturating_add(st.guard_held()).saturating_add(n) > max
         {
             return Err(UsageError::OverRelease {
-                name: self.meta.info().display_name(),
+                name: self.meta.display_name(),
                 max,
                 guarded: st.guard_held(),
             });
         }
         st.value += n;
-        if st.releasers.len() == 8 {
-            st.releasers.pop_front();
-        }
-        st.releasers.push_back((me, site));
+        st.last_release = Some(signal);
         drop(st);
         for _ in 0..n {
             self.cv.notify_one();
         }
-        crate::world::note_progress();
+        notify_observer(|o, me| o.happened(me, Step::on(Op::Release, self.meta.info())));
         Ok(())
     }
 }
@@ -259,31 +207,85 @@ impl Waitable for SemCore {
         self.state.lock().value > 0
     }
 
-    fn evidence(&self, g: &Global) -> Option<String> {
+    fn evidence(&self) -> Option<Evidence> {
         let st = self.state.lock();
-        let name = self.meta.info().display_name();
-        let holders: Vec<String> = st
-            .holders
-            .iter()
-            .map(|&(t, n)| format!("`{}` x{n}", g.thread_name(t)))
-            .collect();
-        let held = if holders.is_empty() {
-            "no thread holds a permit through a guard".to_string()
-        } else {
-            format!("permits held by {}", holders.join(", "))
-        };
-        let released = match st.releasers.back() {
-            None => "nobody has ever called release()".to_string(),
-            Some((t, site)) => {
-                let (who, alive) = describe_thread(g, t.as_ref());
-                format!("last release() by `{who}` at {}, {alive}", fmt_site(site))
-            }
-        };
-        Some(format!(
-            "{} `{name}` has 0 permits; {held}; {released}",
-            self.meta.kind()
-        ))
+        Some(Evidence::Permits {
+            kind: self.meta.kind(),
+            name: self.meta.display_name(),
+            held_by: st.holders.clone(),
+            last_release: st.last_release.clone(),
+        })
     }
+}
+
+/// The surface both semaphores share, written once.
+macro_rules! permits {
+    ($ty:ident) => {
+        impl $ty {
+            /// Gives the semaphore a name to show in reports.
+            pub fn named(mut self, name: &str) -> Self {
+                self.core.meta.set_name(name);
+                self
+            }
+
+            /// Takes a permit, blocking while there is none.
+            ///
+            /// # Panics
+            ///
+            /// Under the default detector policy, when the detector proves the wait never
+            /// ends (a bounded semaphore whose permits are all held by threads that wait,
+            /// directly or through others, for the calling thread).
+            #[track_caller]
+            pub fn acquire(&self) -> SemaphorePermit<'_> {
+                self.core
+                    .permit(Location::caller(), Some(Deadline::Never))
+                    .expect("an untimed acquire returns with a permit")
+            }
+
+            /// Like [`acquire`](Self::acquire), returning the detector's report as a value.
+            ///
+            /// # Errors
+            ///
+            /// [`Deadlock`] with the report, when the wait would never end: a cycle through a
+            /// fully held bounded semaphore, or, inside [`check`](crate::check), a wait that
+            /// would leave every thread of the world blocked. No permit is taken.
+            #[track_caller]
+            pub fn acquire_checked(&self) -> Result<SemaphorePermit<'_>, Deadlock> {
+                self.core
+                    .acquire(Location::caller(), Some(Deadline::Never), Delivery::Return)?;
+                Ok(SemaphorePermit::new(&self.core))
+            }
+
+            /// Takes a permit if one is free; never blocks.
+            #[track_caller]
+            #[must_use = "the permit is given back at once if it is not kept"]
+            pub fn try_acquire(&self) -> Option<SemaphorePermit<'_>> {
+                self.core.permit(Location::caller(), None)
+            }
+
+            /// Waits at most `timeout` for a permit (zero: a poll).
+            #[track_caller]
+            #[must_use = "the permit is given back at once if it is not kept"]
+            pub fn acquire_timeout(&self, timeout: Duration) -> Option<SemaphorePermit<'_>> {
+                self.core
+                    .permit(Location::caller(), Some(Deadline::after(timeout)))
+            }
+
+            /// Free permits right now.
+            pub fn available(&self) -> usize {
+                self.core.available()
+            }
+        }
+
+        impl fmt::Debug for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_struct(stringify!($ty))
+                    .field("name", &self.core.meta.display_name())
+                    .field("available", &self.available())
+                    .finish()
+            }
+        }
+    };
 }
 
 /// A counting semaphore, like Python's `threading.Semaphore`: `acquire` takes one of its
@@ -314,45 +316,15 @@ pub struct Semaphore {
     core: SemCore,
 }
 
+permits!(Semaphore);
+
 impl Semaphore {
-    /// Creates a semaphore with `value` permits, named `Semaphore@file:line`.
+    /// Creates a semaphore with `value` permits, named `Semaphore@file:line`. A `const fn`.
     #[track_caller]
-    pub fn new(value: usize) -> Self {
+    pub const fn new(value: usize) -> Self {
         Semaphore {
             core: SemCore::new(Kind::Semaphore, value, None, Location::caller()),
         }
-    }
-
-    /// Gives the semaphore a name to show in reports.
-    pub fn named(mut self, name: &str) -> Self {
-        self.core.meta.set_name(name);
-        self
-    }
-
-    /// Takes a permit, blocking while there is none.
-    #[track_caller]
-    pub fn acquire(&self) -> SemaphorePermit<'_> {
-        self.core
-            .permit(Location::caller(), None)
-            .expect("an untimed acquire returns with a permit")
-    }
-
-    /// Takes a permit if one is free; never blocks.
-    #[track_caller]
-    #[must_use = "the permit is given back at once if it is not kept"]
-    pub fn try_acquire(&self) -> Option<SemaphorePermit<'_>> {
-        self.core
-            .permit(Location::caller(), Some(Some(Instant::now())))
-    }
-
-    /// Waits at most `timeout` for a permit (zero: a poll).
-    #[track_caller]
-    #[must_use = "the permit is given back at once if it is not kept"]
-    pub fn acquire_timeout(&self, timeout: Duration) -> Option<SemaphorePermit<'_>> {
-        self.core.permit(
-            Location::caller(),
-            Some(Instant::now().checked_add(timeout)),
-        )
     }
 
     /// Adds a permit, waking one waiter (the signalling use; no guard needed).
@@ -365,11 +337,6 @@ impl Semaphore {
     #[track_caller]
     pub fn release_n(&self, n: usize) {
         let _ = self.core.release_bare(n, Location::caller());
-    }
-
-    /// Free permits right now.
-    pub fn available(&self) -> usize {
-        self.core.available()
     }
 }
 
@@ -397,10 +364,12 @@ pub struct BoundedSemaphore {
     core: SemCore,
 }
 
+permits!(BoundedSemaphore);
+
 impl BoundedSemaphore {
-    /// Creates a bounded semaphore with `value` permits (also its maximum).
+    /// Creates a bounded semaphore with `value` permits (also its maximum). A `const fn`.
     #[track_caller]
-    pub fn new(value: usize) -> Self {
+    pub const fn new(value: usize) -> Self {
         BoundedSemaphore {
             core: SemCore::new(
                 Kind::BoundedSemaphore,
@@ -409,55 +378,6 @@ impl BoundedSemaphore {
                 Location::caller(),
             ),
         }
-    }
-
-    /// Gives the semaphore a name to show in reports.
-    pub fn named(mut self, name: &str) -> Self {
-        self.core.meta.set_name(name);
-        self
-    }
-
-    /// Takes a permit, blocking while there is none.
-    ///
-    /// # Panics
-    ///
-    /// Under the default detector policy, when every permit is held by threads that wait
-    /// (directly or through others) for the calling thread: a certain deadlock.
-    #[track_caller]
-    pub fn acquire(&self) -> SemaphorePermit<'_> {
-        self.core
-            .permit(Location::caller(), None)
-            .expect("an untimed acquire returns with a permit")
-    }
-
-    /// Like [`acquire`](BoundedSemaphore::acquire), returning a deadlock as an error.
-    ///
-    /// # Errors
-    ///
-    /// [`Deadlock`] with the report; no permit is taken.
-    #[track_caller]
-    pub fn acquire_checked(&self) -> Result<SemaphorePermit<'_>, Deadlock> {
-        self.core
-            .acquire(Location::caller(), None, Delivery::Return)?;
-        Ok(SemaphorePermit::new(&self.core))
-    }
-
-    /// Takes a permit if one is free; never blocks.
-    #[track_caller]
-    #[must_use = "the permit is given back at once if it is not kept"]
-    pub fn try_acquire(&self) -> Option<SemaphorePermit<'_>> {
-        self.core
-            .permit(Location::caller(), Some(Some(Instant::now())))
-    }
-
-    /// Waits at most `timeout` for a permit (zero: a poll).
-    #[track_caller]
-    #[must_use = "the permit is given back at once if it is not kept"]
-    pub fn acquire_timeout(&self, timeout: Duration) -> Option<SemaphorePermit<'_>> {
-        self.core.permit(
-            Location::caller(),
-            Some(Instant::now().checked_add(timeout)),
-        )
     }
 
     /// Gives back a permit taken without a guard (see [`SemaphorePermit::forget`]).
@@ -469,11 +389,6 @@ impl BoundedSemaphore {
     #[track_caller]
     pub fn release(&self) -> Result<(), UsageError> {
         self.core.release_bare(1, Location::caller())
-    }
-
-    /// Free permits right now.
-    pub fn available(&self) -> usize {
-        self.core.available()
     }
 }
 
@@ -512,29 +427,7 @@ impl Drop for SemaphorePermit<'_> {
 
 impl fmt::Debug for SemaphorePermit<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "SemaphorePermit({})",
-            self.core.meta.info().display_name()
-        )
-    }
-}
-
-impl fmt::Debug for Semaphore {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Semaphore")
-            .field("name", &self.core.meta.info().display_name())
-            .field("available", &self.available())
-            .finish()
-    }
-}
-
-impl fmt::Debug for BoundedSemaphore {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("BoundedSemaphore")
-            .field("name", &self.core.meta.info().display_name())
-            .field("available", &self.available())
-            .finish()
+        write!(f, "SemaphorePermit({})", self.core.meta.display_name())
     }
 }
 
@@ -572,5 +465,11 @@ mod tests {
         assert_eq!(s.available(), 0);
         s.release().expect("one forgotten permit may be released");
         assert_eq!(s.available(), 1);
+    }
+
+    #[test]
+    fn both_semaphores_show_their_own_type_name() {
+        assert!(format!("{:?}", Semaphore::new(1)).starts_with("Semaphore {"));
+        assert!(format!("{:?}", BoundedSemaphore::new(1)).starts_with("BoundedSemaphore {"));
     }
 }

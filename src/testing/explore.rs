@@ -3,13 +3,15 @@
 use std::collections::HashMap;
 use std::fmt::{self, Write as _};
 use std::str::FromStr;
-use std::sync::{Arc, Once};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
 
-use super::hook::Op;
-use super::schedule::{Chooser, Controller, Decision, Fail, Label, Record, Rng, Step, StepKind};
+use crate::sched::Op;
+use crate::sched::controlled::{
+    Chooser, Controller, Decision, Fail, Label, Record, Rng, Step, StepKind,
+};
 use crate::detector::{Report, ReportKind};
 use crate::thread::JoinHandle;
 use crate::world::Outcome;
@@ -644,7 +646,6 @@ pub fn explore<F>(config: Config, body: F) -> Result<Stats, Failure>
 where
     F: Fn(&Run) + Send + Sync + 'static,
 {
-    install_panic_filter();
     let explorer = Explorer {
         config,
         body: Arc::new(body),
@@ -665,10 +666,11 @@ impl Explorer {
     fn run(&mut self, chooser: Chooser, seed: Option<u64>) -> Record {
         let index = self.runs;
         self.runs += 1;
-        let ctl = Controller::new(chooser, self.config.max_steps, self.config.quiet);
+        let ctl = Controller::new(chooser, self.config.max_steps);
         let world = crate::world::Config::default()
             .deadline(self.config.deadline)
-            .timeline(0);
+            .timeline(0)
+            .loud_panics(!self.config.quiet);
         let body = self.body.clone();
         let root = ctl.clone();
         let outcome =
@@ -1137,21 +1139,6 @@ fn fresh_seed() -> u64 {
         .map_or(0, |d| d.as_nanos() as u64);
     let local = 0u8;
     Rng::new(nanos ^ (&local as *const u8 as u64).rotate_left(32)).next_u64()
-}
-
-/// Installs (once) a panic hook that keeps controlled threads' panics quiet when their run
-/// asks for it, records where they happened, and hands every other panic to the previous hook.
-fn install_panic_filter() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        let previous = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            let at = info.location().map(|l| l.to_string());
-            if !super::schedule::quiet_panic(at) {
-                previous(info);
-            }
-        }));
-    });
 }
 
 #[cfg(test)]

@@ -108,16 +108,12 @@
 //! | Threads | real OS threads, one at a time | coroutines on one OS thread | coroutines on one OS thread |
 //! | Cost per schedule | a fresh world of OS threads: 0.5–1 ms (`cargo bench --bench explore`) | no OS thread per schedule: far less | no OS thread per schedule: far less |
 
-pub(crate) mod hook;
-
 #[cfg(feature = "testing")]
 mod explore;
 #[cfg(feature = "testing")]
 mod model;
 #[cfg(feature = "testing")]
 mod ops;
-#[cfg(feature = "testing")]
-pub(crate) mod schedule;
 
 #[cfg(feature = "testing")]
 pub use explore::{

@@ -18,14 +18,17 @@
 //! Cost: a per-thread direct-mapped cache of `(from, to, gates)` keys already registered,
 //! so nesting in a known order takes no global lock. A miss takes the global lock once.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet};
 
 use petgraph::Direction;
 use petgraph::stable_graph::{EdgeIndex, NodeIndex, StableDiGraph};
 use petgraph::visit::{EdgeRef, IntoEdgeReferences};
 
-use super::registry::{Hold, Kind, ResourceInfo, Site};
-use super::report::{OrderEdge, Report, ReportKind};
+mod search;
+
+use super::registry::Hold;
+use super::report::{OrderEdge, Report};
+use super::resource::{ResourceInfo, Site};
 
 const CACHE_SLOTS: usize = 512;
 
@@ -74,10 +77,6 @@ pub(crate) fn node_key(info: &ResourceInfo, subclass: u32) -> u64 {
     }
 }
 
-fn is_ordered_kind(kind: Kind) -> bool {
-    matches!(kind, Kind::Lock | Kind::RLock)
-}
-
 /// The context of an acquire, for the order check.
 pub(crate) struct OrderContext<'a> {
     pub new: ResourceInfo,
@@ -109,11 +108,11 @@ fn add_ancestors(
 pub(crate) fn edge_key(holds: &[Hold], new_key: u64) -> Option<(usize, (u64, u64, u64))> {
     let last = holds
         .iter()
-        .rposition(|h| is_ordered_kind(h.resource.kind))?;
+        .rposition(|h| h.resource.kind.is_lock())?;
     let from = holds[last].resource_key();
     let mut gates = 0u64;
     for h in &holds[..last] {
-        if is_ordered_kind(h.resource.kind) {
+        if h.resource.kind.is_lock() {
             // Gates are lock *instances*, even for class members: two different locks of one
             // class serialise nothing. A sum, not a xor, so that no two gates cancel out.
             gates = gates.wrapping_add(h.resource.id.wrapping_mul(0xD6E8_FEB8_6659_FD93));
@@ -169,10 +168,6 @@ pub(crate) struct LockOrder {
     edge_index: HashMap<(NodeIndex, NodeIndex), EdgeIndex>,
 }
 
-/// How many edge visits a search for a simple gate-free cycle may take before it settles
-/// for the cheaper walk search (which may report a walk through two gate-covered cycles).
-const SIMPLE_CYCLE_BUDGET: usize = 10_000;
-
 impl LockOrder {
     fn node(&mut self, key: u64, info: &ResourceInfo, subclass: u32) -> NodeIndex {
         if let Some(&n) = self.nodes.get(&key) {
@@ -225,7 +220,7 @@ impl LockOrder {
         let from_key = from_hold.resource_key();
         let mut gates: Vec<u64> = ctx.holds[..last]
             .iter()
-            .filter(|h| is_ordered_kind(h.resource.kind))
+            .filter(|h| h.resource.kind.is_lock())
             .map(|h| h.resource.id) // instances, see `edge_key`
             .collect();
         gates.sort_unstable();
@@ -324,242 +319,6 @@ impl LockOrder {
         set
     }
 
-    /// Which of `gates` (bit `i` for `gates[i]`, among those set in `mask`) the edge `e`
-    /// was always taken under.
-    fn common_gates(&self, e: EdgeIndex, gates: &[u64], mask: u64) -> u64 {
-        let edge_gates = &self.graph[e].gates;
-        let mut out = 0;
-        for (bit, g) in gates.iter().enumerate() {
-            if mask & (1 << bit) != 0 && edge_gates.binary_search(g).is_ok() {
-                out |= 1 << bit;
-            }
-        }
-        out
-    }
-
-    /// A cycle through `edge` (a -> b) that is *simple* (no lock twice: a deadlock needs
-    /// each lock held by one thread) and whose edges, with `edge`, share no gate. Returns
-    /// the cycle's edges starting with `edge`.
-    ///
-    /// Backtracking over simple paths from `b`, but only while the path still shares a gate
-    /// with `edge` (rare, and short in practice): as soon as it shares none, one
-    /// breadth-first search decides whether the path can be closed back to `a`. When `edge`
-    /// has no gates (the common case) that is a single BFS. Past [`SIMPLE_CYCLE_BUDGET`]
-    /// steps it falls back to [`find_walk`](Self::find_walk), which never misses a cycle.
-    fn find_cycle(&self, edge: EdgeIndex) -> Option<Vec<EdgeIndex>> {
-        let (a, b) = self.graph.edge_endpoints(edge)?;
-        let gates = &self.graph[edge].gates;
-        let gates = &gates[..gates.len().min(63)];
-        let full: u64 = (1u64 << gates.len()) - 1;
-        if a == b {
-            return (full == 0).then(|| vec![edge]);
-        }
-        // A lock never held while taking another (e.g. a new one) closes no cycle.
-        self.graph.edges_directed(b, Direction::Outgoing).next()?;
-        let mut budget = SIMPLE_CYCLE_BUDGET;
-        let mut on_path: HashSet<NodeIndex> = HashSet::from([a, b]);
-        let close = |path: &[EdgeIndex], rest: Vec<EdgeIndex>| {
-            let mut cycle = vec![edge];
-            cycle.extend_from_slice(path);
-            cycle.extend(rest);
-            cycle
-        };
-        if full == 0 {
-            return match self.bfs_to(b, a, edge, &on_path, &mut budget) {
-                Some(rest) => Some(close(&[], rest)),
-                None if budget == 0 => self.find_walk(edge),
-                None => None,
-            };
-        }
-        // Only locks from which `a` can be reached at all are worth a step: one backward
-        // search, and most new edges (which close nothing) end here.
-        let reaches_a = self.ancestors(a, edge);
-        if !reaches_a.contains(&b) {
-            return None;
-        }
-        struct Frame {
-            mask: u64,
-            out: Vec<EdgeIndex>,
-            next: usize,
-        }
-        let outgoing = |n: NodeIndex| -> Vec<EdgeIndex> {
-            self.graph
-                .edges_directed(n, Direction::Outgoing)
-                .map(|e| e.id())
-                .filter(|&e| e != edge)
-                .collect()
-        };
-        let mut frames = vec![Frame {
-            mask: full,
-            out: outgoing(b),
-            next: 0,
-        }];
-        // The edges from `b` to the top frame's node.
-        let mut path: Vec<EdgeIndex> = vec![];
-        while let Some(top) = frames.last_mut() {
-            let Some(&e) = top.out.get(top.next) else {
-                frames.pop();
-                if let Some(e) = path.pop() {
-                    on_path.remove(&self.graph.edge_endpoints(e).expect("live edge").1);
-                }
-                continue;
-            };
-            top.next += 1;
-            let mask = self.common_gates(e, gates, top.mask);
-            budget = match budget.checked_sub(1) {
-                Some(left) => left,
-                None => return self.find_walk(edge),
-            };
-            let (_, t) = self.graph.edge_endpoints(e).expect("live edge");
-            if t == a {
-                if mask == 0 {
-                    path.push(e);
-                    return Some(close(&path, vec![]));
-                }
-                continue;
-            }
-            if on_path.contains(&t) || !reaches_a.contains(&t) {
-                continue;
-            }
-            if mask == 0 {
-                // Every simple way on from `t` that avoids the path closes an uncovered
-                // cycle: one BFS finds one or proves there is none.
-                on_path.insert(t);
-                let rest = self.bfs_to(t, a, edge, &on_path, &mut budget);
-                on_path.remove(&t);
-                if let Some(rest) = rest {
-                    path.push(e);
-                    return Some(close(&path, rest));
-                }
-                if budget == 0 {
-                    return self.find_walk(edge);
-                }
-                continue;
-            }
-            on_path.insert(t);
-            path.push(e);
-            frames.push(Frame {
-                mask,
-                out: outgoing(t),
-                next: 0,
-            });
-        }
-        None
-    }
-
-    /// Every node with a path to `to` that does not use `skip`.
-    fn ancestors(&self, to: NodeIndex, skip: EdgeIndex) -> HashSet<NodeIndex> {
-        let mut seen = HashSet::new();
-        let mut stack = vec![to];
-        while let Some(n) = stack.pop() {
-            for e in self.graph.edges_directed(n, Direction::Incoming) {
-                if e.id() != skip && seen.insert(e.source()) {
-                    stack.push(e.source());
-                }
-            }
-        }
-        seen
-    }
-
-    /// Breadth-first: a path `from ~> to` through no node of `avoid` (but `to`), not using
-    /// `skip`. Spends one unit of `budget` per edge looked at and gives up at zero.
-    fn bfs_to(
-        &self,
-        from: NodeIndex,
-        to: NodeIndex,
-        skip: EdgeIndex,
-        avoid: &HashSet<NodeIndex>,
-        budget: &mut usize,
-    ) -> Option<Vec<EdgeIndex>> {
-        let mut parent: HashMap<NodeIndex, EdgeIndex> = HashMap::new();
-        let mut queue = VecDeque::from([from]);
-        while let Some(n) = queue.pop_front() {
-            for e in self.graph.edges_directed(n, Direction::Outgoing) {
-                if e.id() == skip {
-                    continue;
-                }
-                let t = e.target();
-                if t == to {
-                    let mut rest = vec![e.id()];
-                    let mut cur = n;
-                    while cur != from {
-                        let pe = parent[&cur];
-                        rest.push(pe);
-                        cur = self.graph.edge_endpoints(pe).expect("live edge").0;
-                    }
-                    rest.reverse();
-                    return Some(rest);
-                }
-                *budget = budget.saturating_sub(1);
-                if *budget == 0 {
-                    return None;
-                }
-                if t == from || avoid.contains(&t) || parent.contains_key(&t) {
-                    continue;
-                }
-                parent.insert(t, e.id());
-                queue.push_back(t);
-            }
-        }
-        None
-    }
-
-    /// A closed walk through `edge` (a -> b): a path b ~> a, possibly through a lock
-    /// twice, whose edges, with `edge`, share no common gate. Polynomial (states are
-    /// `(node, gates still common)`), and it finds every gate-free simple cycle; but it can
-    /// also return a walk around two cycles each covered by its own gate, which is not a
-    /// deadlock. Only the fallback of [`find_cycle`](Self::find_cycle) on huge searches.
-    fn find_walk(&self, edge: EdgeIndex) -> Option<Vec<EdgeIndex>> {
-        let (a, b) = self.graph.edge_endpoints(edge)?;
-        let gates = &self.graph[edge].gates;
-        let gates = &gates[..gates.len().min(63)];
-        let full: u64 = (1u64 << gates.len()) - 1;
-        if a == b {
-            return (full == 0).then(|| vec![edge]);
-        }
-        // Depth-first over (node, mask of the new edge's gates common to the path so far).
-        let mut parent: HashMap<(NodeIndex, u64), (NodeIndex, u64, EdgeIndex)> = HashMap::new();
-        let mut stack = vec![(b, full)];
-        let mut seen = HashSet::from([(b, full)]);
-        while let Some((node, mask)) = stack.pop() {
-            for e in self.graph.edges_directed(node, Direction::Outgoing) {
-                if e.id() == edge {
-                    continue;
-                }
-                let mut next_mask = 0;
-                for (bit, g) in gates.iter().enumerate() {
-                    if mask & (1 << bit) != 0 && e.weight().gates.contains(g) {
-                        next_mask |= 1 << bit;
-                    }
-                }
-                let state = (e.target(), next_mask);
-                if !seen.insert(state) {
-                    continue;
-                }
-                parent.insert(state, (node, mask, e.id()));
-                if e.target() == a && next_mask == 0 {
-                    let mut path = vec![];
-                    let mut cur = state;
-                    while let Some(&(pn, pm, pe)) = parent.get(&cur) {
-                        path.push(pe);
-                        cur = (pn, pm);
-                        if cur == (b, full) {
-                            break;
-                        }
-                    }
-                    path.reverse();
-                    let mut cycle = vec![edge];
-                    cycle.extend(path);
-                    return Some(cycle);
-                }
-                if e.target() != a {
-                    stack.push(state);
-                }
-            }
-        }
-        None
-    }
-
     fn report(&self, cycle: &[EdgeIndex], ctx: &OrderContext<'_>) -> Report {
         let edges: Vec<OrderEdge> = cycle
             .iter()
@@ -576,62 +335,7 @@ impl LockOrder {
                 }
             })
             .collect();
-        let names: Vec<String> = edges.iter().map(|e| format!("`{}`", e.from)).collect();
-        let headline = match names.len() {
-            1 => format!(
-                "lock-order inversion: two locks of {} are taken together without `acquire_nested`",
-                names[0]
-            ),
-            2 => format!(
-                "lock-order inversion: {} and {} are taken in both orders",
-                names[0], names[1]
-            ),
-            _ => format!(
-                "lock-order inversion: {} and {} are taken in a cycle",
-                names[..names.len() - 1].join(", "),
-                names[names.len() - 1]
-            ),
-        };
-        let hint = if edges.len() == 1 {
-            "every lock of a class is one node, so two of them held at once look like a lock \
-             taken after itself. Take the two in one documented order (e.g. the lower account \
-             id first) and the second with `acquire_nested(1)`; or take them through one helper \
-             (or a gate lock); or give them no class if they are not interchangeable"
-        } else {
-            "this run did not deadlock, but another interleaving will. Pick one global order \
-             (e.g. by name or id) and take the locks in it everywhere; or take them together \
-             through one helper; or take the later ones with try_acquire and back off on failure"
-        };
-        let mut r = Report::new(ReportKind::LockOrderInversion, headline, hint);
-        r.set_at(ctx.site);
-        if edges.len() == 1 {
-            r.push_line(format!(
-                "thread `{}` takes a second lock of `{}` while holding one (taken at {}):",
-                ctx.thread,
-                edges[0].from,
-                super::fmt_site(edges[0].from_site)
-            ));
-        } else {
-            r.push_line(format!(
-                "thread `{}` takes `{}` while holding `{}`, closing a cycle of {} locks:",
-                ctx.thread,
-                edges[0].to,
-                edges[0].from,
-                edges.len(),
-            ));
-        }
-        for e in edges.iter().filter(|e| e.timed) {
-            // Timed acquires are recorded like any other (see the module docs): say so.
-            r.push_line(format!(
-                "the acquire of `{}` at {} was timed: that thread would give up after its \
-                 timeout instead of hanging, so this interleaving stalls rather than deadlocks, \
-                 but the order is still inconsistent",
-                e.to,
-                super::fmt_site(e.to_site)
-            ));
-        }
-        r.set_order(edges);
-        r
+        Report::inversion(edges, ctx.thread, ctx.site)
     }
 
     /// The whole graph in Graphviz DOT.
@@ -664,7 +368,7 @@ impl LockOrder {
 #[cfg(test)]
 mod unit_tests {
     use super::*;
-    use crate::detector::registry::Kind;
+    use crate::detector::resource::Kind;
     use std::panic::Location;
 
     fn info(id: u64, class: Option<&'static str>) -> ResourceInfo {

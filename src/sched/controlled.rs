@@ -27,16 +27,62 @@ use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex, MutexGuard};
 
-use super::hook::{Op, Park};
-use crate::detector::registry::{ResourceInfo, current_thread_id, global};
-use crate::detector::{DeadlockPanic, Report, StuckIn, panic_message};
+use super::{Op, Park};
+use crate::detector::registry::{current_thread_id, global};
+use crate::detector::report::StuckIn;
+use crate::detector::resource::{Resource, ResourceInfo};
+use crate::detector::{DeadlockPanic, Report, panic_message, take_panic_location};
 
 thread_local! {
     /// Whether this thread runs under a controlled schedule (the hooks' one check).
     pub(crate) static ACTIVE: Cell<bool> = const { Cell::new(false) };
     static HANDLE: RefCell<Option<Handle>> = const { RefCell::new(None) };
-    /// Where this thread's last panic happened (set by the panic hook `explore` installs).
-    static PANIC_AT: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Whether the calling thread runs under a controlled schedule. One thread-local read.
+#[inline(always)]
+pub(crate) fn active() -> bool {
+    ACTIVE.get()
+}
+
+/// A scheduling point before `op` on `resource` (nothing outside a controlled run).
+#[inline(always)]
+pub(crate) fn point(op: Op, resource: &Resource) {
+    if active() {
+        schedule_point(op, Label::Res(resource.info()));
+    }
+}
+
+/// Instead of sleeping, in a controlled run (callers check [`active`]): marks the thread
+/// blocked on `resource` until `ready` may hold, passes the baton, and returns when the thread
+/// is scheduled again. `ready` must never say `false` when the wait could end (it may say
+/// `true` when it cannot: the retry then parks again).
+pub(crate) fn park(resource: &Resource, timed: bool, ready: &(dyn Fn() -> bool + Sync)) -> Park {
+    park_thread(Label::Res(resource.info()), timed, Ready::Probe(ready))
+}
+
+/// [`thread::yield_point`](crate::thread::yield_point): a scheduling point in a controlled
+/// run (where the default schedule lets the other threads go first), `yield_now` otherwise.
+pub(crate) fn yield_point() {
+    if active() {
+        schedule_point(Op::Yield, Label::None);
+    } else {
+        std::thread::yield_now();
+    }
+}
+
+/// First thing a spawned thread does: join the schedule (if it has a place in one) and wait
+/// for the baton.
+pub(crate) fn thread_start(ticket: Option<Ticket>) -> Option<Running> {
+    ticket.map(start)
+}
+
+/// Runs a thread's body; in a controlled run a panic is recorded as the run's failure.
+pub(crate) fn run<T>(running: &Option<Running>, f: impl FnOnce() -> T) -> T {
+    match running {
+        Some(r) => r.run(f),
+        None => f(),
+    }
 }
 
 /// The payload a torn-down run's threads unwind with (never shown: `resume_unwind` skips the
@@ -292,7 +338,6 @@ struct State {
 pub(crate) struct Controller {
     st: Mutex<State>,
     done: Condvar,
-    quiet: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -439,7 +484,7 @@ impl State {
 
 impl Controller {
     /// A run whose first thread (slot 0, `main`) holds the baton.
-    pub fn new(chooser: Chooser, max_steps: usize, quiet: bool) -> Arc<Self> {
+    pub fn new(chooser: Chooser, max_steps: usize) -> Arc<Self> {
         Arc::new(Controller {
             st: Mutex::new(State {
                 slots: vec![Slot::new("main", None)],
@@ -457,7 +502,6 @@ impl Controller {
                 diverged: false,
             }),
             done: Condvar::new(),
-            quiet,
         })
     }
 
@@ -524,7 +568,7 @@ impl Controller {
             None => Fail::Panic {
                 thread: String::new(),
                 message: panic_message(payload),
-                at: PANIC_AT.try_with(|p| p.borrow_mut().take()).ok().flatten(),
+                at: take_panic_location(),
             },
         };
         let mut st = self.st.lock();
@@ -577,8 +621,8 @@ fn stop_controlling() {
     ACTIVE.set(false);
 }
 
-/// A scheduling point.
-pub(crate) fn point(op: Op, label: Label) {
+/// A scheduling point of the calling thread, if it is controlled.
+pub(crate) fn schedule_point(op: Op, label: Label) {
     let Some(h) = handle() else { return };
     let mut st = h.ctl.st.lock();
     if st.aborting {
@@ -635,8 +679,8 @@ impl Drop for ClearWaiting<'_> {
     }
 }
 
-/// Blocks the calling thread (see [`hook::park`](super::hook::park)).
-pub(crate) fn park(label: Label, timed: bool, ready: Ready<'_>) -> Park {
+/// Blocks the calling thread (see [`park`]).
+fn park_thread(label: Label, timed: bool, ready: Ready<'_>) -> Park {
     let Some(h) = handle() else {
         return Park::Retry;
     };
@@ -706,9 +750,13 @@ pub(crate) struct Ticket {
     slot: usize,
 }
 
-/// See [`hook::spawning`](super::hook::spawning).
+/// A controlled thread about to spawn a child: a scheduling point, and the child's place in
+/// the schedule (moved into the child, which starts with [`thread_start`]).
 pub(crate) fn spawning(name: &str, scope: Option<usize>) -> Option<Ticket> {
-    point(Op::Spawn, Label::None);
+    if !active() {
+        return None;
+    }
+    schedule_point(Op::Spawn, Label::None);
     let h = handle()?;
     let mut st = h.ctl.st.lock();
     if st.aborting {
@@ -731,8 +779,7 @@ pub(crate) struct Running {
     slot: usize,
 }
 
-/// See [`hook::thread_start`](super::hook::thread_start).
-pub(crate) fn thread_start(t: Ticket) -> Running {
+fn start(t: Ticket) -> Running {
     set_handle(Some(Handle {
         ctl: t.ctl.clone(),
         slot: t.slot,
@@ -774,12 +821,18 @@ impl Drop for Running {
     }
 }
 
-/// See [`hook::ScopeGuard`](super::hook::ScopeGuard).
+/// Kept by [`thread::scope`](crate::thread::scope) in a controlled run: at the end of the
+/// scope the parent waits, under the schedule, for the scope's threads (std's own implicit
+/// join would block while holding the baton).
 pub(crate) struct ScopeGuard {
     key: usize,
 }
 
+/// See [`ScopeGuard`]; `key` identifies the std scope.
 pub(crate) fn scope_enter(key: usize) -> Option<ScopeGuard> {
+    if !active() {
+        return None;
+    }
     handle().map(|_| ScopeGuard { key })
 }
 
@@ -807,7 +860,7 @@ impl Drop for ScopeGuard {
                     return;
                 }
             }
-            match park(Label::None, false, Ready::Scope(self.key)) {
+            match park_thread(Label::None, false, Ready::Scope(self.key)) {
                 Park::Retry | Park::TimedOut => {}
                 Park::Aborted => break,
             }
@@ -815,14 +868,6 @@ impl Drop for ScopeGuard {
         stop_controlling();
         abort_unwind();
     }
-}
-
-/// Whether a panic on this thread should stay quiet (it is a controlled run's failure, shown
-/// in the run's report); records where it happened.
-pub(crate) fn quiet_panic(location: Option<String>) -> bool {
-    let Some(h) = handle() else { return false };
-    let _ = PANIC_AT.try_with(|p| *p.borrow_mut() = location);
-    h.ctl.quiet
 }
 
 #[cfg(test)]

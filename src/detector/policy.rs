@@ -1,0 +1,290 @@
+//! What happens to a report: the [`Policy`], decided in one place ([`judge`]), and the
+//! panic that carries a report when the policy says so.
+
+use std::cell::RefCell;
+use std::fmt;
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+
+use super::registry::with_local;
+use super::report::{Report, color_enabled};
+
+/// What the detector does when it finds a deadlock or an inversion.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Policy {
+    /// The thread that would close the cycle panics with the report (the default).
+    Panic,
+    /// The report is printed to stderr and the thread goes on (and blocks, if it was about to).
+    Log,
+    /// No checks and no bookkeeping: the primitives behave like plain locks.
+    Off,
+}
+
+const UNSET: u8 = 0;
+const PANIC: u8 = 1;
+const LOG: u8 = 2;
+const OFF: u8 = 3;
+
+static POLICY: AtomicU8 = AtomicU8::new(UNSET);
+
+/// Bumped by every [`set_policy`]: a thread whose holds were recorded under another policy
+/// forgets them (a release under `Off` does not unrecord anything).
+static POLICY_EPOCH: AtomicU64 = AtomicU64::new(0);
+
+impl Policy {
+    fn to_u8(self) -> u8 {
+        match self {
+            Policy::Panic => PANIC,
+            Policy::Log => LOG,
+            Policy::Off => OFF,
+        }
+    }
+
+    fn from_u8(v: u8) -> Policy {
+        match v {
+            LOG => Policy::Log,
+            OFF => Policy::Off,
+            _ => Policy::Panic,
+        }
+    }
+
+    /// Parses `panic`, `log` or `off` (the values of `SYNCKIT_DEADLOCK`).
+    pub fn parse(s: &str) -> Option<Policy> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "panic" => Some(Policy::Panic),
+            "log" => Some(Policy::Log),
+            "off" => Some(Policy::Off),
+            _ => None,
+        }
+    }
+}
+
+/// Sets the detector's global policy. `SYNCKIT_DEADLOCK=panic|log|off` sets the initial one.
+///
+/// Meant to be set once, at the start. Changing it while threads hold locks makes them
+/// forget those holds (a lock taken with the detector off was never recorded, and one
+/// released with it off is never unrecorded), so reports about them may be incomplete.
+pub fn set_policy(policy: Policy) {
+    POLICY.store(policy.to_u8(), Ordering::Relaxed);
+    POLICY_EPOCH.fetch_add(1, Ordering::Relaxed);
+}
+
+/// The policy in force for the calling thread: its world's, if it runs inside
+/// [`check_with`](crate::check_with) with a policy, else the global one.
+pub fn policy() -> Policy {
+    let observed = with_local(|l| l.observer.as_ref().and_then(|o| o.policy())).flatten();
+    observed.unwrap_or_else(global_policy)
+}
+
+pub(crate) fn epoch() -> u64 {
+    POLICY_EPOCH.load(Ordering::Relaxed)
+}
+
+#[inline]
+fn global_policy() -> Policy {
+    match POLICY.load(Ordering::Relaxed) {
+        UNSET => init_policy(),
+        v => Policy::from_u8(v),
+    }
+}
+
+#[cold]
+fn init_policy() -> Policy {
+    let from_env = std::env::var("SYNCKIT_DEADLOCK").ok();
+    let policy = match from_env.as_deref().map(Policy::parse) {
+        Some(Some(p)) => p,
+        Some(None) => {
+            eprintln!(
+                "synckit: SYNCKIT_DEADLOCK={:?} is not one of panic, log, off; using panic",
+                from_env.unwrap_or_default()
+            );
+            Policy::Panic
+        }
+        None => Policy::Panic,
+    };
+    let _ = POLICY.compare_exchange(UNSET, policy.to_u8(), Ordering::Relaxed, Ordering::Relaxed);
+    Policy::from_u8(POLICY.load(Ordering::Relaxed))
+}
+
+/// Whether the detector tracks anything: the *global* policy is not `Off`. One relaxed
+/// load; a world's own policy changes how reports are delivered, not whether we track.
+#[inline]
+pub(crate) fn enabled() -> bool {
+    // Unset counts as on: every thread's first use of the detector (`Local::new`) reads
+    // `SYNCKIT_DEADLOCK` before any wait could be checked, so this stays one compare.
+    POLICY.load(Ordering::Relaxed) != OFF
+}
+
+/// Reads `SYNCKIT_DEADLOCK` if nothing has set the policy yet.
+pub(crate) fn init_from_env() {
+    let _ = global_policy();
+}
+
+/// A deadlock or lock-order inversion, as a value: what the `_checked` forms return.
+#[derive(Clone)]
+pub struct Deadlock {
+    report: Box<Report>,
+}
+
+impl Deadlock {
+    /// The full report.
+    pub fn report(&self) -> &Report {
+        &self.report
+    }
+
+    /// Takes the report out.
+    pub fn into_report(self) -> Report {
+        *self.report
+    }
+
+    /// Panics with the report (what the policy-following forms do with a refusal).
+    pub(crate) fn raise(self) -> ! {
+        install_panic_hook();
+        let collected = with_local(|l| l.observer.as_ref().is_some_and(|o| o.collects_panics()))
+            .unwrap_or(false);
+        let text = self.report.render(color_enabled());
+        std::panic::panic_any(DeadlockPanic {
+            text,
+            report: self.report,
+            collected,
+        })
+    }
+}
+
+impl fmt::Debug for Deadlock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Deadlock({:?})", self.report.headline())
+    }
+}
+
+impl fmt::Display for Deadlock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.report, f)
+    }
+}
+
+impl std::error::Error for Deadlock {}
+
+/// How a report reaches the caller.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Delivery {
+    /// Apply the policy (panic / log).
+    Policy,
+    /// Return it as `Err(Deadlock)` (the `_checked` forms).
+    Return,
+}
+
+/// The one decision about a report. `Ok(())`: carry on (the report was logged, collected, or
+/// the policy is off), blocking if the caller was about to. `Err`: refuse. The caller gives
+/// back whatever it took for this operation and returns the error; a policy-following form
+/// then [raises](Deadlock::raise) it (the `Panic` policy), a `_checked` form returns it.
+pub(crate) fn judge(mut report: Box<Report>, how: Delivery) -> Result<(), Deadlock> {
+    report.resolve_backtraces();
+    if how == Delivery::Return {
+        return Err(Deadlock { report });
+    }
+    match policy() {
+        Policy::Panic => {
+            // The world keeps the report; the panic that follows carries it too.
+            with_local(|l| {
+                if let Some(o) = &l.observer {
+                    o.collect(&report);
+                }
+            });
+            Err(Deadlock { report })
+        }
+        Policy::Log => {
+            let collected = with_local(|l| l.observer.as_ref().is_some_and(|o| o.collect(&report)))
+                .unwrap_or(false);
+            if !collected {
+                report.eprint();
+            }
+            Ok(())
+        }
+        Policy::Off => Ok(()),
+    }
+}
+
+thread_local! {
+    /// Where this thread's last quiet panic happened (see [`take_panic_location`]).
+    static PANIC_AT: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Where the calling thread's last panic happened, if the panic hook kept it quiet because
+/// someone collects it (a world, a controlled run): collectors show it in their own report.
+pub(crate) fn take_panic_location() -> Option<String> {
+    PANIC_AT.try_with(|p| p.borrow_mut().take()).ok().flatten()
+}
+
+/// Installs, once, the panic hook that
+/// - prints a detector panic's report (the standard hook would print `Box<dyn Any>`), unless
+///   the thread's observer collects it (then the collector shows it, once);
+/// - keeps quiet about any other panic on a thread whose observer collects panics, keeping
+///   its location for the collector;
+/// - hands every other panic to the hook that was installed before.
+pub(crate) fn install_panic_hook() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if let Some(p) = info.payload().downcast_ref::<DeadlockPanic>() {
+                if !p.collected {
+                    let thread = std::thread::current();
+                    let name = thread.name().unwrap_or("<unnamed>");
+                    eprintln!(
+                        "thread '{name}' stopped by the synckit deadlock detector:\n{}",
+                        p.text
+                    );
+                }
+                return;
+            }
+            let collected =
+                with_local(|l| l.observer.as_ref().is_some_and(|o| o.collects_panics()))
+                    .unwrap_or(false);
+            if collected {
+                let at = info.location().map(|l| {
+                    format!(
+                        "{}:{}:{}",
+                        super::report::clean_path(l.file()),
+                        l.line(),
+                        l.column()
+                    )
+                });
+                let _ = PANIC_AT.try_with(|p| *p.borrow_mut() = at);
+                return;
+            }
+            previous(info);
+        }));
+    });
+}
+
+/// The payload of a detector panic: the rendered report (printed by the panic hook synckit
+/// installs) and the structured one, for `check` and for tests.
+pub struct DeadlockPanic {
+    /// The report as text (what the panic prints).
+    pub text: String,
+    /// The structured report.
+    pub report: Box<Report>,
+    /// Whether a collector (a closed world) shows the report, so the hook prints nothing.
+    collected: bool,
+}
+
+impl fmt::Debug for DeadlockPanic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+/// The message of a panic payload, whether a detector report or an ordinary panic.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(p) = payload.downcast_ref::<DeadlockPanic>() {
+        p.report.to_string()
+    } else if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else if let Some(e) = payload.downcast_ref::<crate::error::UsageError>() {
+        e.to_string()
+    } else {
+        "(a panic without a message)".to_string()
+    }
+}
