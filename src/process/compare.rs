@@ -5,7 +5,8 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::{Pending, Pool, ProcessError, Spec};
+use super::handle::{Pending, Spec};
+use super::{Pool, ProcessError};
 use crate::gil::{Interpreter, units_for};
 use crate::{Condition, Lock, RLock};
 

@@ -1,0 +1,419 @@
+//! What a search reports: [`Stats`] when every schedule passed, a [`Failure`] (its kind, the
+//! report, the shrunk schedule as timeline lanes and how to replay it) when one did not.
+
+use std::fmt::{self, Write as _};
+use std::time::Duration;
+
+use super::config::Schedule;
+use crate::detector::{Report, ReportKind};
+use crate::sched::Op;
+use crate::sched::controlled::{Fail, Label, Record, Step, StepKind};
+
+/// How a search went, when no schedule failed.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct Stats {
+    /// Schedules run.
+    pub schedules: usize,
+    /// For an exhaustive search: every schedule within the bound was run (not cut by
+    /// [`Config::max_schedules`](super::Config::max_schedules) or
+    /// [`Config::time_limit`](super::Config::time_limit)).
+    pub complete: bool,
+    /// Wall-clock time of the search.
+    pub elapsed: Duration,
+    /// The base seed of a random search.
+    pub seed: Option<u64>,
+    /// The most preemptions any schedule had.
+    pub max_preemptions: u32,
+    /// Schedules whose replay did not follow its prefix: the body is not deterministic
+    /// (it reads the clock, a random source, or synchronizes outside synckit). An
+    /// exhaustive search with divergences may have missed schedules.
+    pub diverged: usize,
+}
+
+impl Stats {
+    /// Schedules per second.
+    pub fn per_second(&self) -> f64 {
+        self.schedules as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+}
+
+impl fmt::Display for Stats {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} schedules in {:.2?} ({:.0}/s), at most {} preemptions",
+            self.schedules,
+            self.elapsed,
+            self.per_second(),
+            self.max_preemptions
+        )?;
+        if self.complete {
+            f.write_str(", the whole bounded space")?;
+        }
+        if let Some(seed) = self.seed {
+            write!(f, ", seed {seed:#x}")?;
+        }
+        if self.diverged > 0 {
+            write!(f, ", {} diverged (nondeterministic body)", self.diverged)?;
+        }
+        Ok(())
+    }
+}
+
+/// What kind of failure a schedule hit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FailureKind {
+    /// A thread panicked: an assertion failed.
+    Panic,
+    /// A deadlock: found by the detector (a cycle of owned waits, a re-entrant acquire) or
+    /// by the scheduler (no thread could run).
+    Deadlock,
+    /// The detector's lock-order check: locks taken in inconsistent orders.
+    LockOrderInversion,
+    /// The schedule took more steps than [`Config::max_steps`](super::Config::max_steps): a
+    /// livelock.
+    StepLimit,
+    /// The world's deadline passed: a thread blocked or spun outside synckit.
+    Stalled,
+}
+
+/// A failing schedule, shrunk: what went wrong, the schedule as timeline lanes, and how to
+/// replay it. `Display` (and `Debug`, so `unwrap()` shows it) gives the whole story.
+#[derive(Clone)]
+pub struct Failure(Box<FailureInner>);
+
+#[derive(Clone)]
+struct FailureInner {
+    kind: FailureKind,
+    message: String,
+    thread: Option<String>,
+    report: Option<Report>,
+    schedule: Schedule,
+    found_by: String,
+    seed: Option<u64>,
+    base_seed: Option<u64>,
+    switches: u32,
+    preemptions: u32,
+    shrink: Option<(usize, u32, usize)>,
+    lanes: String,
+}
+
+impl Failure {
+    /// What kind of failure.
+    pub fn kind(&self) -> FailureKind {
+        self.0.kind
+    }
+
+    /// The panic message, or the report's headline.
+    pub fn message(&self) -> &str {
+        &self.0.message
+    }
+
+    /// The thread that panicked, for a panic.
+    pub fn thread(&self) -> Option<&str> {
+        self.0.thread.as_deref()
+    }
+
+    /// The detector's or the scheduler's report, for a deadlock, an inversion or a stall.
+    pub fn report(&self) -> Option<&Report> {
+        self.0.report.as_ref()
+    }
+
+    /// The (shrunk) failing schedule: `Config::replay(failure.schedule().clone())` runs it.
+    pub fn schedule(&self) -> &Schedule {
+        &self.0.schedule
+    }
+
+    /// The seed of the random schedule that failed first (before shrinking).
+    pub fn seed(&self) -> Option<u64> {
+        self.0.seed
+    }
+
+    /// Context switches in the shrunk schedule where the running thread could have gone on
+    /// (preemptions and switches at yield points).
+    pub fn context_switches(&self) -> u32 {
+        self.0.switches
+    }
+
+    /// Preemptions in the shrunk schedule.
+    pub fn preemptions(&self) -> u32 {
+        self.0.preemptions
+    }
+
+    /// The shrunk schedule as timeline lanes: one column per thread, one row per step.
+    pub fn lanes(&self) -> &str {
+        &self.0.lanes
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = match self.0.kind {
+            FailureKind::Panic => "a thread panicked",
+            FailureKind::Deadlock => "deadlock",
+            FailureKind::LockOrderInversion => "lock-order inversion",
+            FailureKind::StepLimit => "step limit (livelock?)",
+            FailureKind::Stalled => "stalled",
+        };
+        writeln!(f, "synckit::testing::explore: a schedule failed: {what}")?;
+        match (&self.0.report, &self.0.thread) {
+            (Some(report), _) => {
+                for line in report.to_string().lines() {
+                    writeln!(f, "  | {line}")?;
+                }
+            }
+            (None, Some(thread)) => {
+                writeln!(f, "  thread `{thread}` panicked:")?;
+                for line in self.0.message.lines() {
+                    writeln!(f, "    {line}")?;
+                }
+            }
+            (None, None) => writeln!(f, "  {}", self.0.message)?,
+        }
+        writeln!(f, "  found by: {}", self.0.found_by)?;
+        let kept = self.0.schedule.deviations.len();
+        let now = format!(
+            "{}, {}",
+            plural(
+                self.0.switches as usize,
+                "context switch",
+                "context switches"
+            ),
+            plural(self.0.preemptions as usize, "preemption", "preemptions")
+        );
+        match self.0.shrink {
+            Some((from, from_switches, runs)) if from > kept => writeln!(
+                f,
+                "  shrunk ({}: delta debugging, then a search for fewer preemptions) from {} from the default schedule ({}) to {} ({now})",
+                plural(runs, "replay", "replays"),
+                plural(from, "deviation", "deviations"),
+                plural(from_switches as usize, "context switch", "context switches"),
+                kept,
+            )?,
+            Some((_, _, runs)) => writeln!(
+                f,
+                "  already minimal ({} to check): {} from the default schedule ({now})",
+                plural(runs, "replay", "replays"),
+                plural(kept, "deviation", "deviations"),
+            )?,
+            None => writeln!(
+                f,
+                "  {} from the default schedule ({now})",
+                plural(kept, "deviation", "deviations")
+            )?,
+        }
+        writeln!(f, "  the failing schedule, one column per thread:")?;
+        writeln!(f)?;
+        f.write_str(&self.0.lanes)?;
+        writeln!(f)?;
+        writeln!(
+            f,
+            "  replay it: synckit::testing::Config::replay(\"{}\".parse().unwrap())",
+            self.0.schedule
+        )?;
+        if let (Some(seed), Some(base)) = (self.0.seed, self.0.base_seed) {
+            writeln!(
+                f,
+                "  re-run the search: Config::random(..).seed({base:#x}) or SYNCKIT_SEED={base:#x}; this schedule alone: Config::random(1).seed({seed:#x})"
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl std::error::Error for Failure {}
+
+pub(super) fn describe(
+    record: Record,
+    schedule: Schedule,
+    found_by: String,
+    seeds: Option<(u64, u64)>,
+    shrink: Option<(usize, u32, usize)>,
+) -> Failure {
+    let (kind, message, thread, report) = match record.failure.clone() {
+        Some(Fail::Panic {
+            thread,
+            message,
+            at,
+        }) => {
+            let message = match at {
+                Some(at) => format!("{message}\n(at {at})"),
+                None => message,
+            };
+            (FailureKind::Panic, message, Some(thread), None)
+        }
+        Some(Fail::Detector(r)) | Some(Fail::Deadlock(r)) => {
+            let kind = match r.kind() {
+                ReportKind::LockOrderInversion => FailureKind::LockOrderInversion,
+                ReportKind::Stall => FailureKind::Stalled,
+                _ => FailureKind::Deadlock,
+            };
+            (kind, r.headline().to_string(), None, Some(*r))
+        }
+        Some(Fail::Stalled(r)) => (
+            FailureKind::Stalled,
+            r.headline().to_string(),
+            None,
+            Some(*r),
+        ),
+        Some(Fail::StepLimit(max)) => (
+            FailureKind::StepLimit,
+            format!(
+                "the schedule took more than {max} scheduling steps: a livelock (threads that \
+                 spin without making progress), or raise Config::max_steps"
+            ),
+            None,
+            None,
+        ),
+        None => (FailureKind::Panic, "(no failure)".into(), None, None),
+    };
+    Failure(Box::new(FailureInner {
+        kind,
+        message,
+        thread,
+        report,
+        schedule,
+        found_by,
+        seed: seeds.map(|s| s.0),
+        base_seed: seeds.map(|s| s.1),
+        switches: record.switches,
+        preemptions: record.preemptions,
+        shrink,
+        lanes: lanes(&record.trace, &record.names),
+    }))
+}
+
+fn step_text(step: &Step, names: &[String]) -> String {
+    let what = match step.label {
+        Label::Res(info) => format!(" `{}`", info.display_name()),
+        Label::Thread(t) => format!(" `{}`", names.get(t).map_or("?", String::as_str)),
+        Label::None => String::new(),
+    };
+    match step.kind {
+        StepKind::Op(op) => {
+            let verb = match op {
+                Op::Acquire => "acquire",
+                Op::TryAcquire => "try_acquire",
+                Op::Release => "release",
+                Op::Wait => "wait",
+                Op::Notify => "notify",
+                Op::Set => "set",
+                Op::Clear => "clear",
+                Op::Arrive => "wait",
+                Op::Reset => "reset",
+                Op::Abort => "abort",
+                Op::Spawn => "spawn",
+                Op::Join => "join",
+                Op::Yield => "yield_point",
+            };
+            format!("{verb}{what}")
+        }
+        StepKind::Blocked if what.is_empty() => "  .. blocked (scope end)".to_string(),
+        StepKind::Blocked => format!("  .. blocked on{what}"),
+        StepKind::TimedOut => "  .. timed out".to_string(),
+        StepKind::Preempted { yielded: false } => "~~ preempted ~~".to_string(),
+        StepKind::Preempted { yielded: true } => "~~ lets others run ~~".to_string(),
+        StepKind::Exit => "exit".to_string(),
+        StepKind::Panicked => "!! panicked".to_string(),
+    }
+}
+
+/// The trace as lanes: one column per thread, one row per step.
+fn lanes(trace: &[Step], names: &[String]) -> String {
+    const MAX_ROWS: usize = 400;
+    let mut columns: Vec<usize> = trace.iter().map(|s| s.thread).collect();
+    columns.sort_unstable();
+    columns.dedup();
+    let texts: Vec<String> = trace.iter().map(|s| step_text(s, names)).collect();
+    let width = texts
+        .iter()
+        .map(|t| t.chars().count())
+        .max()
+        .unwrap_or(8)
+        .clamp(10, 30)
+        + 2;
+    let mut out = String::new();
+    let _ = write!(out, "  {:>5}  ", "step");
+    let mut header = String::new();
+    for &c in &columns {
+        let name = names.get(c).map_or("?", String::as_str);
+        let _ = write!(
+            header,
+            "{:<width$}",
+            truncate(&format!("{name} ({c})"), width - 1)
+        );
+    }
+    out.push_str(header.trim_end());
+    out.push('\n');
+    let skip = trace.len().saturating_sub(MAX_ROWS);
+    if skip > 0 {
+        let _ = writeln!(out, "  {:>5}  ... {skip} earlier steps", "");
+    }
+    for (i, (step, text)) in trace.iter().zip(&texts).enumerate().skip(skip) {
+        let col = columns.iter().position(|&c| c == step.thread).unwrap_or(0);
+        let _ = writeln!(
+            out,
+            "  {:>5}  {}{}",
+            i + 1,
+            " ".repeat(col * width),
+            truncate(text, width - 1)
+        );
+    }
+    out
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(max.saturating_sub(1)).collect();
+        t.push('…');
+        t
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lanes_put_each_thread_in_its_column() {
+        let names = vec!["main".to_string(), "worker".to_string()];
+        let trace = vec![
+            Step {
+                thread: 0,
+                kind: StepKind::Op(Op::Spawn),
+                label: Label::Thread(1),
+            },
+            Step {
+                thread: 0,
+                kind: StepKind::Preempted { yielded: false },
+                label: Label::None,
+            },
+            Step {
+                thread: 1,
+                kind: StepKind::Exit,
+                label: Label::None,
+            },
+        ];
+        let text = lanes(&trace, &names);
+        let rows: Vec<&str> = text.lines().collect();
+        assert!(rows[0].contains("main (0)") && rows[0].contains("worker (1)"));
+        assert!(rows[1].contains("spawn `worker`"));
+        assert!(rows[2].contains("preempted"));
+        let exit_col = rows[3].find("exit").unwrap();
+        assert!(exit_col > rows[1].find("spawn").unwrap());
+    }
+}

@@ -1,0 +1,124 @@
+//! [`explore`]: run a test body under many controlled schedules, and shrink a failing one.
+
+mod config;
+mod failure;
+mod search;
+mod shrink;
+
+use std::sync::Arc;
+
+pub use config::{Config, Deviation, ParseScheduleError, Schedule, schedules};
+pub use failure::{Failure, FailureKind, Stats};
+
+use crate::thread::JoinHandle;
+use search::Explorer;
+
+/// What one schedule's run gives the body: which schedule this is, and a spawn shorthand.
+#[derive(Debug)]
+pub struct Run {
+    index: usize,
+    seed: Option<u64>,
+}
+
+impl Run {
+    /// The schedule's number in this search (0-based; shrinking replays count on).
+    pub fn index(&self) -> usize {
+        self.index
+    }
+
+    /// The random seed of this schedule, in a random search.
+    pub fn seed(&self) -> Option<u64> {
+        self.seed
+    }
+
+    /// Spawns a thread of the world: [`thread::spawn_named`](crate::thread::spawn_named).
+    ///
+    /// # Panics
+    ///
+    /// If the OS cannot create a thread.
+    #[track_caller]
+    pub fn spawn<F, T>(&self, name: &str, f: F) -> JoinHandle<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        crate::thread::spawn_named(name, f)
+    }
+}
+
+/// Runs `body` under many controlled schedules of its closed world and returns the first
+/// failure, shrunk, or how the search went.
+///
+/// `body` runs once per schedule on the world's first thread (`main`); the threads it spawns
+/// through [`thread::spawn_named`](crate::thread::spawn_named), [`Run::spawn`] or
+/// [`thread::scope`](crate::thread::scope) belong to the run. Only one of them runs at a time,
+/// and they switch only at synckit operations: acquire (and try/timed forms), release, wait,
+/// notify, set/clear, barrier waits, spawn, join, and
+/// [`thread::yield_point`](crate::thread::yield_point). The next thread comes from the
+/// [`Config`]: random (seeded) or bounded-exhaustive (preemption bound).
+///
+/// A schedule fails when a thread panics (an assertion), the detector reports (a deadlock
+/// cycle, a lock-order inversion, a re-entrant acquire), no thread can run while some are
+/// blocked (a deadlock of that schedule), it exceeds [`Config::max_steps`], or its world's
+/// deadline passes. The failing schedule is shrunk — delta debugging (ddmin) over its
+/// deviations from the default schedule, then a bounded-exhaustive search for a failing
+/// schedule with fewer preemptions (0, 1, ... up to the shrunk one's), shrunk in turn, all
+/// within [`Config::max_shrink_runs`] replays — and returned as a [`Failure`] that prints it
+/// as timeline lanes, with the seed and the schedule string to replay it.
+///
+/// The body must be deterministic given the schedule: it should create its primitives
+/// afresh each time and not read clocks or random sources. A timed wait times out only when
+/// no thread could run otherwise (time is virtual). What the explorer cannot see (atomics,
+/// std locks, channels, threads spawned with `std::thread`) is listed in the
+/// [module docs](super#limits).
+///
+/// # Errors
+///
+/// The first failing schedule, shrunk.
+///
+/// # Panics
+///
+/// If a schedule's world cannot start (a zero [`Config::deadline`]).
+///
+/// # Examples
+///
+/// A lost update: two threads read a counter, yield, and write back.
+///
+/// ```
+/// use std::sync::Arc;
+/// use synckit::{Lock, testing::{self, Config, FailureKind}};
+///
+/// let failure = testing::explore(Config::random(100).seed(1), |run| {
+///     let counter = Arc::new(Lock::new(0).named("counter"));
+///     let workers: Vec<_> = (0..2)
+///         .map(|i| {
+///             let counter = counter.clone();
+///             run.spawn(&format!("worker-{i}"), move || {
+///                 let seen = *counter.acquire();
+///                 synckit::thread::yield_point();
+///                 *counter.acquire() = seen + 1; // lost if the other wrote in between
+///             })
+///         })
+///         .collect();
+///     for w in workers {
+///         w.join().unwrap();
+///     }
+///     assert_eq!(*counter.acquire(), 2, "an update was lost");
+/// })
+/// .unwrap_err();
+/// assert_eq!(failure.kind(), FailureKind::Panic);
+/// assert!(failure.message().contains("an update was lost"));
+/// println!("{failure}"); // the shrunk schedule as lanes, and how to replay it
+/// ```
+pub fn explore<F>(config: Config, body: F) -> Result<Stats, Failure>
+where
+    F: Fn(&Run) + Send + Sync + 'static,
+{
+    let explorer = Explorer {
+        config,
+        body: Arc::new(body),
+        runs: 0,
+    };
+    explorer.search()
+}
+

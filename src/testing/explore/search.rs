@@ -1,0 +1,242 @@
+//! The search: one schedule's run in a fresh closed world, and the strategies that pick the
+//! schedules (random, bounded-exhaustive depth-first, replay).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::config::{Config, Mode};
+use super::failure::Stats;
+use super::{Failure, Run};
+use crate::sched::controlled::{Chooser, Controller, Decision, Fail, Record, Rng};
+use crate::world::Outcome;
+
+type Body = Arc<dyn Fn(&Run) + Send + Sync>;
+
+pub(super) struct Explorer {
+    pub(super) config: Config,
+    pub(super) body: Body,
+    pub(super) runs: usize,
+}
+
+impl Explorer {
+    pub(super) fn run(&mut self, chooser: Chooser, seed: Option<u64>) -> Record {
+        let index = self.runs;
+        self.runs += 1;
+        let ctl = Controller::new(chooser, self.config.max_steps);
+        let world = crate::world::Config::default()
+            .deadline(self.config.deadline)
+            .timeline(0)
+            .loud_panics(!self.config.quiet);
+        let body = self.body.clone();
+        let root = ctl.clone();
+        let outcome =
+            crate::world::check_with(world, move || root.run_root(|| body(&Run { index, seed })));
+        if let Outcome::Stalled(report) = &outcome {
+            ctl.fail(Fail::Stalled(Box::new(report.clone())));
+        }
+        if !ctl.finish(Duration::from_secs(5)) {
+            ctl.abort();
+            // Threads blocked outside synckit cannot be unwound: they are left parked.
+            let _ = ctl.finish(Duration::from_secs(1));
+        }
+        let mut record = ctl.record();
+        if record.failure.is_none() {
+            record.failure = match outcome {
+                Outcome::Ok(()) => None,
+                Outcome::Deadlock(r) | Outcome::Stalled(r) => Some(Fail::Detector(Box::new(r))),
+                Outcome::Panicked(p) => Some(Fail::Panic {
+                    thread: p.thread,
+                    message: p.message,
+                    at: None,
+                }),
+            };
+        }
+        record
+    }
+
+    fn out_of_time(&self, start: Instant) -> bool {
+        self.config.time_limit.is_some_and(|l| start.elapsed() >= l)
+    }
+
+    pub(super) fn search(mut self) -> Result<Stats, Failure> {
+        let start = Instant::now();
+        let mut stats = Stats::new();
+        match self.config.mode.clone() {
+            Mode::Random { schedules, seed } => {
+                let base = seed.or_else(env_seed).unwrap_or_else(fresh_seed);
+                stats.seed = Some(base);
+                let mut seeds = Rng::new(base);
+                let mut seed = base;
+                for i in 0..schedules {
+                    let record = self.run(Chooser::Random(Rng::new(seed)), Some(seed));
+                    stats.note(&record);
+                    if record.failure.is_some() {
+                        let found_by = format!(
+                            "random schedule {} of {schedules} (seed {seed:#x}, from base seed {base:#x})",
+                            i + 1
+                        );
+                        return Err(self.fail(record, found_by, Some((seed, base))));
+                    }
+                    if self.out_of_time(start) {
+                        break;
+                    }
+                    seed = seeds.next_u64();
+                }
+                stats.complete = stats.schedules == schedules;
+            }
+            Mode::Exhaustive {
+                bound,
+                delays,
+                max_schedules,
+            } => {
+                let time_limit = self.config.time_limit;
+                let mut stop = |stats: &Stats| {
+                    max_schedules.is_some_and(|m| stats.schedules >= m)
+                        || time_limit.is_some_and(|l| start.elapsed() >= l)
+                };
+                match self.dfs(bound, delays, &mut stats, &mut stop) {
+                    Dfs::Failed(record) => {
+                        let what = if delays { "delay" } else { "preemption" };
+                        let found_by = format!(
+                            "schedule {} of a bounded-exhaustive search ({what} bound {bound})",
+                            stats.schedules
+                        );
+                        return Err(self.fail(*record, found_by, None));
+                    }
+                    Dfs::Complete => stats.complete = true,
+                    Dfs::Stopped => {}
+                }
+            }
+            Mode::Replay(schedule) => {
+                let record = self.run(schedule.chooser(), None);
+                stats.note(&record);
+                if record.failure.is_some() {
+                    return Err(self.fail(record, "the replayed schedule".to_string(), None));
+                }
+                stats.complete = true;
+            }
+        }
+        stats.elapsed = start.elapsed();
+        Ok(stats)
+    }
+
+    /// Depth-first search of every schedule within `bound` (preemptions, or deviations from
+    /// the default schedule with `delays`), re-running the body once per schedule: each run
+    /// replays the prefix of choices of the one before, takes the next untried choice at the
+    /// deepest place that has one, and the default schedule after it.
+    pub(super) fn dfs(
+        &mut self,
+        bound: u32,
+        delays: bool,
+        stats: &mut Stats,
+        stop: &mut dyn FnMut(&Stats) -> bool,
+    ) -> Dfs {
+        struct Node {
+            d: Decision,
+            tried: Vec<usize>,
+            /// The bound's cost of the choices above this one.
+            before: u32,
+        }
+        let cost = |d: &Decision, t: usize| {
+            if delays {
+                u32::from(t != d.default)
+            } else {
+                d.cost(t)
+            }
+        };
+        let mut stack: Vec<Node> = Vec::new();
+        let mut prefix: Vec<usize> = Vec::new();
+        loop {
+            let record = self.run(Chooser::Prefix(prefix.clone()), None);
+            stats.note(&record);
+            if record.failure.is_some() {
+                return Dfs::Failed(Box::new(record));
+            }
+            stack.truncate(prefix.len());
+            for d in record.decisions.into_iter().skip(prefix.len()) {
+                let before = stack
+                    .last()
+                    .map_or(0, |n| n.before + cost(&n.d, n.d.chosen));
+                stack.push(Node {
+                    tried: vec![d.chosen],
+                    d,
+                    before,
+                });
+            }
+            // Backtrack to the deepest choice with an untried thread within the bound.
+            prefix = loop {
+                let Some(node) = stack.last_mut() else {
+                    return Dfs::Complete;
+                };
+                let alt =
+                    node.d.runnable.iter().copied().find(|&t| {
+                        !node.tried.contains(&t) && node.before + cost(&node.d, t) <= bound
+                    });
+                if let Some(t) = alt {
+                    node.tried.push(t);
+                    node.d.chosen = t;
+                    break stack.iter().map(|n| n.d.chosen).collect();
+                }
+                stack.pop();
+            };
+            if stop(stats) {
+                return Dfs::Stopped;
+            }
+        }
+    }
+}
+
+/// How a depth-first search ended.
+pub(super) enum Dfs {
+    Failed(Box<Record>),
+    Complete,
+    Stopped,
+}
+
+impl Stats {
+    pub(super) fn new() -> Self {
+        Stats {
+            schedules: 0,
+            complete: false,
+            elapsed: Duration::ZERO,
+            seed: None,
+            max_preemptions: 0,
+            diverged: 0,
+        }
+    }
+
+    pub(super) fn note(&mut self, r: &Record) {
+        self.schedules += 1;
+        self.max_preemptions = self.max_preemptions.max(r.preemptions);
+        self.diverged += usize::from(r.diverged);
+    }
+}
+
+fn env_seed() -> Option<u64> {
+    let v = std::env::var("SYNCKIT_SEED").ok()?;
+    let v = v.trim();
+    match v.strip_prefix("0x").or_else(|| v.strip_prefix("0X")) {
+        Some(hex) => u64::from_str_radix(hex, 16).ok(),
+        None => v.parse().ok(),
+    }
+}
+
+fn fresh_seed() -> u64 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    let local = 0u8;
+    Rng::new(nanos ^ (&local as *const u8 as u64).rotate_left(32)).next_u64()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seeds_parse_in_decimal_and_hex() {
+        // Only the parser: the environment is shared with other tests.
+        assert_eq!(u64::from_str_radix("5eed", 16), Ok(0x5eed));
+        assert_ne!(fresh_seed(), fresh_seed());
+    }
+}

@@ -1,0 +1,296 @@
+//! Semaphores: the model, the [`SemaphoreLike`] seam for semaphores of your own, its adapter,
+//! and [`explore_semaphore`], the same contract under controlled schedules.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use super::{Model, Observed};
+use crate::testing::explore::{Config, Failure, Stats, explore};
+use crate::testing::ops::SemaphoreOp;
+use crate::{BoundedSemaphore, Semaphore};
+
+/// The model of a counting semaphore (Python's `Semaphore`, or `BoundedSemaphore` with
+/// [`bounded`](SemaphoreModel::bounded)): a number of free permits.
+///
+/// See [`ops`](crate::testing::ops) for a proptest check against [`SemaphoreUnderTest`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SemaphoreModel {
+    value: usize,
+    bound: Option<usize>,
+}
+
+impl SemaphoreModel {
+    /// A semaphore with `value` free permits and no upper bound.
+    pub fn new(value: usize) -> Self {
+        SemaphoreModel { value, bound: None }
+    }
+
+    /// A bounded semaphore: `value` permits, and a release above `value` is refused.
+    pub fn bounded(value: usize) -> Self {
+        SemaphoreModel {
+            value,
+            bound: Some(value),
+        }
+    }
+
+    /// Free permits now.
+    pub fn value(&self) -> usize {
+        self.value
+    }
+}
+
+impl Model for SemaphoreModel {
+    type Op = SemaphoreOp;
+    type Outcome = Observed;
+
+    fn precondition(&self, op: &SemaphoreOp) -> bool {
+        *op != SemaphoreOp::Acquire || self.value > 0
+    }
+
+    fn apply(&mut self, op: &SemaphoreOp) -> Observed {
+        match op {
+            SemaphoreOp::Acquire => {
+                self.value -= 1;
+                Observed::Done
+            }
+            SemaphoreOp::TryAcquire => {
+                let got = self.value > 0;
+                if got {
+                    self.value -= 1;
+                }
+                Observed::Acquired(got)
+            }
+            SemaphoreOp::Release => {
+                if self.bound.is_some_and(|max| self.value >= max) {
+                    Observed::Refused
+                } else {
+                    self.value += 1;
+                    Observed::Done
+                }
+            }
+            SemaphoreOp::Value => Observed::Value(self.value),
+        }
+    }
+}
+
+/// A semaphore with Python's bare API, so that [`SemaphoreUnderTest`] can check it against
+/// [`SemaphoreModel`] and [`explore_semaphore`] can explore its schedules. Implemented for
+/// synckit's [`Semaphore`] and [`BoundedSemaphore`]; implement it for your own.
+///
+/// # Examples
+///
+/// ```
+/// use synckit::{Condition, Lock};
+/// use synckit::testing::SemaphoreLike;
+///
+/// /// A semaphore built from a Lock and a Condition.
+/// struct MySemaphore { permits: Lock<usize>, freed: Condition }
+///
+/// impl SemaphoreLike for MySemaphore {
+///     fn acquire(&self) {
+///         let mut permits = self.permits.acquire();
+///         self.freed.wait_while(&mut permits, |p| *p == 0);
+///         *permits -= 1;
+///     }
+///     fn try_acquire(&self) -> bool {
+///         let mut permits = self.permits.acquire();
+///         let got = *permits > 0;
+///         if got { *permits -= 1 }
+///         got
+///     }
+///     fn release(&self) {
+///         *self.permits.acquire() += 1;
+///         self.freed.notify(1);
+///     }
+///     fn available(&self) -> usize {
+///         *self.permits.acquire()
+///     }
+/// }
+/// ```
+pub trait SemaphoreLike: Send + Sync {
+    /// Takes a permit, blocking while there is none.
+    fn acquire(&self);
+    /// Takes a permit if one is free.
+    fn try_acquire(&self) -> bool;
+    /// Gives a permit back (from any thread).
+    fn release(&self);
+    /// Like `release`, but says `false` when the semaphore refuses (a bounded semaphore's
+    /// over-release). The default releases and says `true`.
+    fn try_release(&self) -> bool {
+        self.release();
+        true
+    }
+    /// Free permits now.
+    fn available(&self) -> usize;
+}
+
+impl SemaphoreLike for Semaphore {
+    #[track_caller]
+    fn acquire(&self) {
+        Semaphore::acquire(self).forget();
+    }
+    #[track_caller]
+    fn try_acquire(&self) -> bool {
+        Semaphore::try_acquire(self).map(|p| p.forget()).is_some()
+    }
+    #[track_caller]
+    fn release(&self) {
+        Semaphore::release(self);
+    }
+    fn available(&self) -> usize {
+        Semaphore::available(self)
+    }
+}
+
+impl SemaphoreLike for BoundedSemaphore {
+    #[track_caller]
+    fn acquire(&self) {
+        BoundedSemaphore::acquire(self).forget();
+    }
+    #[track_caller]
+    fn try_acquire(&self) -> bool {
+        BoundedSemaphore::try_acquire(self)
+            .map(|p| p.forget())
+            .is_some()
+    }
+    #[track_caller]
+    fn release(&self) {
+        let _ = BoundedSemaphore::release(self);
+    }
+    #[track_caller]
+    fn try_release(&self) -> bool {
+        BoundedSemaphore::release(self).is_ok()
+    }
+    fn available(&self) -> usize {
+        BoundedSemaphore::available(self)
+    }
+}
+
+impl<S: SemaphoreLike + ?Sized> SemaphoreLike for Arc<S> {
+    fn acquire(&self) {
+        (**self).acquire();
+    }
+    fn try_acquire(&self) -> bool {
+        (**self).try_acquire()
+    }
+    fn release(&self) {
+        (**self).release();
+    }
+    fn try_release(&self) -> bool {
+        (**self).try_release()
+    }
+    fn available(&self) -> usize {
+        (**self).available()
+    }
+}
+
+/// Runs [`SemaphoreOp`]s on a real semaphore, for [`check_model`](super::check_model) against
+/// [`SemaphoreModel`].
+#[derive(Debug)]
+pub struct SemaphoreUnderTest<S>(pub S);
+
+impl<S: SemaphoreLike> Model for SemaphoreUnderTest<S> {
+    type Op = SemaphoreOp;
+    type Outcome = Observed;
+
+    fn apply(&mut self, op: &SemaphoreOp) -> Observed {
+        match op {
+            SemaphoreOp::Acquire => {
+                self.0.acquire();
+                Observed::Done
+            }
+            SemaphoreOp::TryAcquire => Observed::Acquired(self.0.try_acquire()),
+            SemaphoreOp::Release => {
+                if self.0.try_release() {
+                    Observed::Done
+                } else {
+                    Observed::Refused
+                }
+            }
+            SemaphoreOp::Value => Observed::Value(self.0.available()),
+        }
+    }
+}
+
+/// Explores the schedules of a semaphore made by `make(permits)` (yours, through
+/// [`SemaphoreLike`]) in two scenarios, each a closed world under `config`:
+///
+/// 1. **Mutual exclusion.** `permits + 1` threads each take a permit, check that at most
+///    `permits` threads are inside, yield, leave and give it back; at the end all permits
+///    are free again. Catches a permit handed out twice or lost.
+/// 2. **Signalling.** With `make(0)`, one thread waits in `acquire()` while another calls
+///    `release()`. Catches a release that does not wake a waiter (a missing notify): the
+///    waiter is left blocked, which is a deadlock of that schedule.
+///
+/// # Errors
+///
+/// The first failing schedule, shrunk (see [`explore`]).
+///
+/// # Examples
+///
+/// ```
+/// use synckit::testing::{self, Config};
+///
+/// let stats = testing::explore_semaphore(Config::exhaustive(1), 1, synckit::Semaphore::new).unwrap();
+/// assert!(stats.complete);
+/// ```
+pub fn explore_semaphore<S, F>(config: Config, permits: usize, make: F) -> Result<Stats, Failure>
+where
+    S: SemaphoreLike + 'static,
+    F: Fn(usize) -> S + Send + Sync + 'static,
+{
+    let make = Arc::new(make);
+    let first = {
+        let make = make.clone();
+        explore(config.clone(), move |run| {
+            let sem = Arc::new(make(permits));
+            let inside = Arc::new(AtomicUsize::new(0));
+            let workers: Vec<_> = (0..=permits)
+                .map(|i| {
+                    let (sem, inside) = (sem.clone(), inside.clone());
+                    run.spawn(&format!("worker-{i}"), move || {
+                        sem.acquire();
+                        let now = inside.fetch_add(1, Ordering::SeqCst) + 1;
+                        assert!(
+                            now <= permits,
+                            "{now} threads hold a permit of a semaphore with {permits}"
+                        );
+                        crate::thread::yield_point();
+                        inside.fetch_sub(1, Ordering::SeqCst);
+                        sem.release();
+                    })
+                })
+                .collect();
+            for w in workers {
+                w.join().expect("a worker panicked");
+            }
+            assert_eq!(
+                sem.available(),
+                permits,
+                "every permit was given back, but the semaphore does not have them all"
+            );
+        })?
+    };
+    let second = explore(config, move |run| {
+        let sem = Arc::new(make(0));
+        let waiter = {
+            let sem = sem.clone();
+            run.spawn("waiter", move || sem.acquire())
+        };
+        let signaller = {
+            let sem = sem.clone();
+            run.spawn("signaller", move || sem.release())
+        };
+        signaller.join().expect("the signaller panicked");
+        waiter.join().expect("the waiter panicked");
+        assert_eq!(sem.available(), 0, "the one permit released was taken");
+    })?;
+    Ok(Stats {
+        schedules: first.schedules + second.schedules,
+        complete: first.complete && second.complete,
+        elapsed: first.elapsed + second.elapsed,
+        seed: first.seed,
+        max_preemptions: first.max_preemptions.max(second.max_preemptions),
+        diverged: first.diverged + second.diverged,
+    })
+}
