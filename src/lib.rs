@@ -22,13 +22,13 @@
 // its own floor or below.
 pub mod detector;
 mod error;
-mod sched;
+pub mod gil;
 mod primitives;
+pub mod process;
+mod sched;
+pub mod testing;
 pub mod thread;
 mod world;
-pub mod gil;
-pub mod process;
-pub mod testing;
 
 pub use world::{Config, OnDeadlock, Outcome, PanicInfo, check, check_with};
 

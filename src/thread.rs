@@ -27,7 +27,7 @@ use crate::detector::registry::{
 };
 use crate::detector::report::{Evidence, Step};
 use crate::detector::resource::{Kind, Resource, Site};
-use crate::detector::{Deadlock, DeadlockPanic, Delivery, panic_message, take_panic_location};
+use crate::detector::{Deadlock, DeadlockPanic, Delivery, panic_location, panic_message};
 use crate::error::UsageError;
 use crate::primitives::blocking::{self, Deadline, OnAbort, OnCondvar, Wait};
 use crate::sched::{self, Op};
@@ -187,14 +187,13 @@ fn body<T>(
             let Some(o) = &observer else {
                 return crate::detector::short_backtrace(f);
             };
-            match std::panic::catch_unwind(AssertUnwindSafe(|| {
-                crate::detector::short_backtrace(f)
-            })) {
+            match std::panic::catch_unwind(AssertUnwindSafe(|| crate::detector::short_backtrace(f)))
+            {
                 Ok(v) => v,
                 Err(payload) => {
                     // A detector panic's report reached the observer already.
                     if payload.downcast_ref::<DeadlockPanic>().is_none() {
-                        o.panicked(me, &name, panic_message(&*payload), take_panic_location());
+                        o.panicked(me, &name, panic_message(&*payload), panic_location());
                     }
                     std::panic::resume_unwind(payload)
                 }
@@ -213,7 +212,13 @@ where
     observer.spawning(None, name);
     let inner = std::thread::Builder::new()
         .name(name.to_string())
-        .spawn(body(name.to_string(), Some(observer), exit.clone(), None, f))
+        .spawn(body(
+            name.to_string(),
+            Some(observer),
+            exit.clone(),
+            None,
+            f,
+        ))
         .expect("failed to spawn thread");
     JoinHandle { inner, exit }
 }

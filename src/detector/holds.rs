@@ -26,7 +26,11 @@ pub(crate) enum Taken {
 /// thread's id (to record as owner), and an inversion report when this acquire closes a new
 /// lock-order cycle. `0` and no report during thread teardown.
 #[inline]
-pub(crate) fn on_acquire(resource: &Resource, site: Site, taken: Taken) -> (u64, Option<Box<Report>>) {
+pub(crate) fn on_acquire(
+    resource: &Resource,
+    site: Site,
+    taken: Taken,
+) -> (u64, Option<Box<Report>>) {
     with_local(|local| {
         let epoch = super::policy::epoch();
         if local.policy_epoch != epoch {

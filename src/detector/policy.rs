@@ -205,14 +205,15 @@ pub(crate) fn judge(mut report: Box<Report>, how: Delivery) -> Result<(), Deadlo
 }
 
 thread_local! {
-    /// Where this thread's last quiet panic happened (see [`take_panic_location`]).
+    /// Where this thread's last quiet panic happened (see [`panic_location`]).
     static PANIC_AT: RefCell<Option<String>> = const { RefCell::new(None) };
 }
 
 /// Where the calling thread's last panic happened, if the panic hook kept it quiet because
 /// someone collects it (a world, a controlled run): collectors show it in their own report.
-pub(crate) fn take_panic_location() -> Option<String> {
-    PANIC_AT.try_with(|p| p.borrow_mut().take()).ok().flatten()
+/// (Read, not taken: a world and a controlled run may both collect the same panic.)
+pub(crate) fn panic_location() -> Option<String> {
+    PANIC_AT.try_with(|p| p.borrow().clone()).ok().flatten()
 }
 
 /// Installs, once, the panic hook that

@@ -43,10 +43,7 @@ impl Kind {
     /// Kinds a thread may hold more than once (re-entry, several permits): one hold with a
     /// count, not one hold per acquire.
     pub(crate) fn counts(self) -> bool {
-        matches!(
-            self,
-            Kind::RLock | Kind::Semaphore | Kind::BoundedSemaphore
-        )
+        matches!(self, Kind::RLock | Kind::Semaphore | Kind::BoundedSemaphore)
     }
 }
 

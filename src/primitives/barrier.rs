@@ -150,7 +150,11 @@ impl Barrier {
     /// [`BrokenBarrier`] on timeout or if the barrier is or becomes broken.
     #[track_caller]
     pub fn wait_timeout(&self, timeout: Duration) -> Result<usize, BrokenBarrier> {
-        match self.wait_inner(Deadline::after(timeout), Location::caller(), Delivery::Policy) {
+        match self.wait_inner(
+            Deadline::after(timeout),
+            Location::caller(),
+            Delivery::Policy,
+        ) {
             Ok(result) => result,
             Err(refused) => refused.raise(),
         }

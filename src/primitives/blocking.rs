@@ -170,8 +170,7 @@ pub(crate) fn block(wait: &Wait<'_>, sleeper: &mut impl Sleeper) -> Result<Ended
             break Ended::Done;
         }
         if sched::active() {
-            let mut park =
-                || sched::park(wait.resource, timed, &|| wait.waitable.satisfiable(me));
+            let mut park = || sched::park(wait.resource, timed, &|| wait.waitable.satisfiable(me));
             match sleeper.unlocked(&mut park) {
                 Park::Retry => continue,
                 Park::TimedOut => {
@@ -251,7 +250,9 @@ where
     }
 
     fn st(&mut self) -> &mut MutexGuard<'a, S> {
-        self.guard.as_mut().expect("the state is locked while waiting")
+        self.guard
+            .as_mut()
+            .expect("the state is locked while waiting")
     }
 }
 
@@ -266,12 +267,18 @@ where
     }
 
     fn ready(&mut self) -> bool {
-        let st = self.guard.as_mut().expect("the state is locked while waiting");
+        let st = self
+            .guard
+            .as_mut()
+            .expect("the state is locked while waiting");
         (self.ready)(st)
     }
 
     fn finish(&mut self) {
-        let st = self.guard.as_mut().expect("the state is locked while waiting");
+        let st = self
+            .guard
+            .as_mut()
+            .expect("the state is locked while waiting");
         (self.finish)(st);
     }
 
@@ -298,7 +305,10 @@ where
     }
 
     fn give_up(&mut self) {
-        let st = self.guard.as_mut().expect("the state is locked while waiting");
+        let st = self
+            .guard
+            .as_mut()
+            .expect("the state is locked while waiting");
         (self.give_up)(st);
     }
 

@@ -293,8 +293,7 @@ impl Condition {
     {
         let site = Location::caller();
         while condition(&**guard) {
-            if let Err(refused) = self.wait_inner(guard, Deadline::Never, site, Delivery::Policy)
-            {
+            if let Err(refused) = self.wait_inner(guard, Deadline::Never, site, Delivery::Policy) {
                 refused.raise();
             }
         }

@@ -171,7 +171,13 @@ impl LockCore {
             how,
             on_abort: OnAbort::Return,
         };
-        let got = match blocking::block(&wait, &mut RawLock { core: self, got: false })? {
+        let got = match blocking::block(
+            &wait,
+            &mut RawLock {
+                core: self,
+                got: false,
+            },
+        )? {
             Ended::Done => true,
             Ended::TimedOut => false,
             Ended::Aborted => {

@@ -148,7 +148,11 @@ impl Event {
     /// `wait(timeout)`). A zero timeout is a poll.
     #[track_caller]
     pub fn wait_timeout(&self, timeout: Duration) -> bool {
-        match self.wait_inner(Deadline::after(timeout), Location::caller(), Delivery::Policy) {
+        match self.wait_inner(
+            Deadline::after(timeout),
+            Location::caller(),
+            Delivery::Policy,
+        ) {
             Ok(set) => set,
             Err(refused) => refused.raise(),
         }

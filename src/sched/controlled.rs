@@ -29,9 +29,9 @@ use parking_lot::{Condvar, Mutex, MutexGuard};
 
 use super::{Op, Park};
 use crate::detector::registry::{current_thread_id, global};
-use crate::detector::report::StuckIn;
+use crate::detector::report::{self, StuckIn, Target};
 use crate::detector::resource::{Resource, ResourceInfo};
-use crate::detector::{DeadlockPanic, Report, panic_message, take_panic_location};
+use crate::detector::{DeadlockPanic, Report, panic_location, panic_message};
 
 thread_local! {
     /// Whether this thread runs under a controlled schedule (the hooks' one check).
@@ -270,6 +270,30 @@ pub(crate) struct Step {
     pub thread: usize,
     pub kind: StepKind,
     pub label: Label,
+}
+
+impl Step {
+    /// The step in the report's words (`names`: the run's thread names, by slot).
+    pub fn to_report(&self, names: &[String]) -> report::Step {
+        let target = match self.label {
+            Label::None => Target::None,
+            Label::Res(info) => Target::Resource(info),
+            Label::Thread(t) => Target::Thread(names.get(t).map_or("?", String::as_str).into()),
+        };
+        match self.kind {
+            StepKind::Op(op) => report::Step::Op {
+                op,
+                target,
+                timed: false,
+                woke: None,
+            },
+            StepKind::Blocked => report::Step::Blocked(target),
+            StepKind::TimedOut => report::Step::TimedOut,
+            StepKind::Preempted { yielded } => report::Step::Preempted { yielded },
+            StepKind::Exit => report::Step::Exit,
+            StepKind::Panicked => report::Step::Panicked,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -568,7 +592,7 @@ impl Controller {
             None => Fail::Panic {
                 thread: String::new(),
                 message: panic_message(payload),
-                at: take_panic_location(),
+                at: panic_location(),
             },
         };
         let mut st = self.st.lock();

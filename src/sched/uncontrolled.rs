@@ -14,11 +14,7 @@ pub(crate) fn active() -> bool {
 pub(crate) fn point(_op: Op, _resource: &Resource) {}
 
 #[inline(always)]
-pub(crate) fn park(
-    _resource: &Resource,
-    _timed: bool,
-    _ready: &(dyn Fn() -> bool + Sync),
-) -> Park {
+pub(crate) fn park(_resource: &Resource, _timed: bool, _ready: &(dyn Fn() -> bool + Sync)) -> Park {
     Park::Retry
 }
 

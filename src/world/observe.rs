@@ -11,7 +11,7 @@ use parking_lot::{Condvar, Mutex};
 use super::{Config, Outcome, PanicInfo};
 use crate::detector::observer::Observer;
 use crate::detector::registry::{Hold, global};
-use crate::detector::report::{Op, Report, StuckIn, Step, Target, ThreadState, lanes};
+use crate::detector::report::{Op, Report, Step, StuckIn, Target, ThreadState, lanes};
 use crate::detector::resource::ResourceInfo;
 use crate::detector::{Held, Policy};
 
@@ -124,7 +124,12 @@ impl World {
         }
         let titles: Vec<String> = columns
             .iter()
-            .map(|t| names.get(t).cloned().unwrap_or_else(|| format!("thread-{t}")))
+            .map(|t| {
+                names
+                    .get(t)
+                    .cloned()
+                    .unwrap_or_else(|| format!("thread-{t}"))
+            })
             .collect();
         let rows: Vec<lanes::Row> = tl
             .iter()
@@ -266,7 +271,11 @@ impl Observer for World {
         self.event(thread, Step::on(Op::Acquire, hold.resource));
         let mut st = self.state.lock();
         let holds = st.holds.entry(thread).or_default();
-        match holds.iter_mut().rev().find(|h| h.resource.id == hold.resource.id) {
+        match holds
+            .iter_mut()
+            .rev()
+            .find(|h| h.resource.id == hold.resource.id)
+        {
             Some(h) => h.count = hold.count,
             None => holds.push(*hold),
         }

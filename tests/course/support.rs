@@ -294,7 +294,10 @@ pub fn run<T: Send + 'static>(
                 .find(|p| p.thread == info.thread && p.message == info.message)
                 .or_else(|| panics.iter().find(|p| is_todo(&p.message)))
                 .or_else(|| panics.first());
-            let at = record.and_then(|r| r.location.clone());
+            // The world carries the panic's location (its panic hook stays quiet).
+            let at = record
+                .and_then(|r| r.location.clone())
+                .or_else(|| info.location.as_deref().map(clean_paths));
             let at_text = at
                 .as_deref()
                 .map(|l| format!(" at {l}"))

@@ -106,9 +106,7 @@ fn add_ancestors(
 
 /// The predecessor edge and gates of an acquire, or `None` when nothing ordered is held.
 pub(crate) fn edge_key(holds: &[Hold], new_key: u64) -> Option<(usize, (u64, u64, u64))> {
-    let last = holds
-        .iter()
-        .rposition(|h| h.resource.kind.is_lock())?;
+    let last = holds.iter().rposition(|h| h.resource.kind.is_lock())?;
     let from = holds[last].resource_key();
     let mut gates = 0u64;
     for h in &holds[..last] {

@@ -250,5 +250,4 @@ impl LockOrder {
         }
         None
     }
-
 }

@@ -67,7 +67,10 @@ pub(crate) enum Evidence {
         last_notify: Option<(Signal, usize)>,
     },
     /// An event: its last set, if any (it has been cleared since, or the wait would end).
-    Event { name: String, last_set: Option<Signal> },
+    Event {
+        name: String,
+        last_set: Option<Signal>,
+    },
     /// A semaphore with no free permit: who holds permits through guards (thread ids and
     /// counts), and the last bare `release()`.
     Permits {

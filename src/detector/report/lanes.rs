@@ -99,16 +99,6 @@ impl Step {
         }
     }
 
-    /// An operation on nothing in particular (a yield point).
-    pub fn bare(op: Op) -> Step {
-        Step::Op {
-            op,
-            target: Target::None,
-            timed: false,
-            woke: None,
-        }
-    }
-
     /// The step in words, as a lane shows it.
     pub fn describe(&self) -> String {
         match self {
@@ -286,7 +276,13 @@ mod tests {
             .describe(),
             "notify `c` (woke 1)"
         );
-        assert_eq!(Step::Preempted { yielded: false }.describe(), "~~ preempted ~~");
-        assert_eq!(Step::Blocked(Target::None).describe(), "  .. blocked (scope end)");
+        assert_eq!(
+            Step::Preempted { yielded: false }.describe(),
+            "~~ preempted ~~"
+        );
+        assert_eq!(
+            Step::Blocked(Target::None).describe(),
+            "  .. blocked (scope end)"
+        );
     }
 }

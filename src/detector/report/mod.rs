@@ -97,8 +97,6 @@ pub struct ThreadState {
     /// Its backtrace when it blocked, trimmed to the caller's frames.
     pub backtrace: Option<String>,
     raw_backtrace: Option<backtrace::Backtrace>,
-    /// Running, in a closed world that stalled: not in a synckit wait.
-    running: bool,
 }
 
 impl ThreadState {
@@ -117,7 +115,6 @@ impl ThreadState {
             }),
             backtrace: None,
             raw_backtrace: wait.and_then(|w| w.backtrace.clone()),
-            running: false,
         }
     }
 
@@ -149,7 +146,6 @@ impl ThreadState {
             }),
             backtrace: None,
             raw_backtrace: Some(backtrace::Backtrace::new_unresolved()),
-            running: false,
         }
     }
 }
@@ -229,7 +225,11 @@ impl Report {
     }
 
     /// A re-entrant acquire of a plain lock by `thread`, which took it first at `first`.
-    pub(crate) fn reentrant(thread: ThreadState, resource: &ResourceInfo, first: Option<Site>) -> Self {
+    pub(crate) fn reentrant(
+        thread: ThreadState,
+        resource: &ResourceInfo,
+        first: Option<Site>,
+    ) -> Self {
         let name = resource.display_name();
         let again = thread.waiting.as_ref().map(|w| w.site);
         let mut r = Report::new(
@@ -274,7 +274,11 @@ impl Report {
 
     /// A wait-for cycle (or a wait on an exited owner) found by [`super::wait_for`].
     pub(crate) fn deadlock(g: &Global, cycle: &Cycle) -> Self {
-        let threads: Vec<ThreadState> = cycle.threads.iter().map(|&t| ThreadState::of(g, t)).collect();
+        let threads: Vec<ThreadState> = cycle
+            .threads
+            .iter()
+            .map(|&t| ThreadState::of(g, t))
+            .collect();
         let resource_name = |i: usize| -> String {
             threads[i]
                 .waiting
@@ -458,8 +462,13 @@ impl Report {
              very long work) keeps the world alive; if it is expected, give check_with a longer \
              deadline",
         );
-        for (mut state, running) in threads {
-            state.running = running;
+        for (state, running) in threads {
+            if running {
+                report.body.push(format!(
+                    "thread `{}` is running (not in a synckit wait)",
+                    state.name
+                ));
+            }
             report.threads.push(state);
         }
         report.set_timeline(timeline);

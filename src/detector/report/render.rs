@@ -8,8 +8,8 @@ use std::path::{Component, Path, PathBuf};
 use colored::Colorize;
 
 use super::super::resource::Site;
-use super::lanes::{pad, width};
 use super::Report;
+use super::lanes::{pad, width};
 
 impl Report {
     /// The report as text; with `color`, highlighted for a terminal.
@@ -46,9 +46,6 @@ impl Report {
                 "\n  thread {}{alive}",
                 paint(&format!("`{}`", t.name), |s| s.cyan().bold())
             );
-            if t.running {
-                let _ = writeln!(out, "      is running (not in a synckit wait)");
-            }
             for h in &t.holds {
                 let times = if h.count > 1 {
                     format!(" x{}", h.count)
@@ -237,7 +234,12 @@ fn no_color_unset() -> bool {
 
 /// A call site as `file:line:column`, with a clean path.
 pub(crate) fn fmt_site(site: Site) -> String {
-    format!("{}:{}:{}", clean_path(site.file()), site.line(), site.column())
+    format!(
+        "{}:{}:{}",
+        clean_path(site.file()),
+        site.line(),
+        site.column()
+    )
 }
 
 /// A source path as the learner knows it: `tests/../exercises/exercise_3.rs` (how rustc
@@ -259,7 +261,11 @@ pub(crate) fn clean_path(file: &str) -> String {
             other => parts.push(other),
         }
     }
-    parts.iter().collect::<PathBuf>().to_string_lossy().into_owned()
+    parts
+        .iter()
+        .collect::<PathBuf>()
+        .to_string_lossy()
+        .into_owned()
 }
 
 fn esc(s: &str) -> String {
@@ -401,8 +407,13 @@ mod tests {
     #[test]
     fn machinery_frames_are_recognised_by_their_function() {
         assert!(machinery("std::thread::Builder::spawn"));
-        assert!(machinery("<synckit::primitives::lock::LockGuard<T> as core::ops::drop::Drop>::drop"));
+        assert!(machinery(
+            "<synckit::primitives::lock::LockGuard<T> as core::ops::drop::Drop>::drop"
+        ));
         assert!(!machinery("exercises::learner_3::Bank::audit"));
-        assert!(!machinery("synckit::tour::ab_ba"), "the binary's own code is user code");
+        assert!(
+            !machinery("synckit::tour::ab_ba"),
+            "the binary's own code is user code"
+        );
     }
 }

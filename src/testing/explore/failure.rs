@@ -1,13 +1,13 @@
 //! What a search reports: [`Stats`] when every schedule passed, a [`Failure`] (its kind, the
 //! report, the shrunk schedule as timeline lanes and how to replay it) when one did not.
 
-use std::fmt::{self, Write as _};
+use std::fmt;
 use std::time::Duration;
 
 use super::config::Schedule;
+use crate::detector::report::lanes;
 use crate::detector::{Report, ReportKind};
-use crate::sched::Op;
-use crate::sched::controlled::{Fail, Label, Record, Step, StepKind};
+use crate::sched::controlled::{Fail, Record, Step};
 
 /// How a search went, when no schedule failed.
 #[derive(Clone, Debug)]
@@ -291,102 +291,39 @@ pub(super) fn describe(
     }))
 }
 
-fn step_text(step: &Step, names: &[String]) -> String {
-    let what = match step.label {
-        Label::Res(info) => format!(" `{}`", info.display_name()),
-        Label::Thread(t) => format!(" `{}`", names.get(t).map_or("?", String::as_str)),
-        Label::None => String::new(),
-    };
-    match step.kind {
-        StepKind::Op(op) => {
-            let verb = match op {
-                Op::Acquire => "acquire",
-                Op::TryAcquire => "try_acquire",
-                Op::Release => "release",
-                Op::Wait => "wait",
-                Op::Notify => "notify",
-                Op::Set => "set",
-                Op::Clear => "clear",
-                Op::Arrive => "wait",
-                Op::Reset => "reset",
-                Op::Abort => "abort",
-                Op::Spawn => "spawn",
-                Op::Join => "join",
-                Op::Yield => "yield_point",
-            };
-            format!("{verb}{what}")
-        }
-        StepKind::Blocked if what.is_empty() => "  .. blocked (scope end)".to_string(),
-        StepKind::Blocked => format!("  .. blocked on{what}"),
-        StepKind::TimedOut => "  .. timed out".to_string(),
-        StepKind::Preempted { yielded: false } => "~~ preempted ~~".to_string(),
-        StepKind::Preempted { yielded: true } => "~~ lets others run ~~".to_string(),
-        StepKind::Exit => "exit".to_string(),
-        StepKind::Panicked => "!! panicked".to_string(),
-    }
-}
-
-/// The trace as lanes: one column per thread, one row per step.
+/// The trace as lanes: one column per thread, one row per step (the last 400).
 fn lanes(trace: &[Step], names: &[String]) -> String {
     const MAX_ROWS: usize = 400;
     let mut columns: Vec<usize> = trace.iter().map(|s| s.thread).collect();
     columns.sort_unstable();
     columns.dedup();
-    let texts: Vec<String> = trace.iter().map(|s| step_text(s, names)).collect();
-    let width = texts
+    let titles: Vec<String> = columns
         .iter()
-        .map(|t| t.chars().count())
-        .max()
-        .unwrap_or(8)
-        .clamp(10, 30)
-        + 2;
-    let mut out = String::new();
-    let _ = write!(out, "  {:>5}  ", "step");
-    let mut header = String::new();
-    for &c in &columns {
-        let name = names.get(c).map_or("?", String::as_str);
-        let _ = write!(
-            header,
-            "{:<width$}",
-            truncate(&format!("{name} ({c})"), width - 1)
-        );
-    }
-    out.push_str(header.trim_end());
-    out.push('\n');
+        .map(|&c| format!("{} ({c})", names.get(c).map_or("?", String::as_str)))
+        .collect();
     let skip = trace.len().saturating_sub(MAX_ROWS);
-    if skip > 0 {
-        let _ = writeln!(out, "  {:>5}  ... {skip} earlier steps", "");
-    }
-    for (i, (step, text)) in trace.iter().zip(&texts).enumerate().skip(skip) {
-        let col = columns.iter().position(|&c| c == step.thread).unwrap_or(0);
-        let _ = writeln!(
-            out,
-            "  {:>5}  {}{}",
-            i + 1,
-            " ".repeat(col * width),
-            truncate(text, width - 1)
-        );
-    }
-    out
+    let rows: Vec<lanes::Row> = trace
+        .iter()
+        .enumerate()
+        .skip(skip)
+        .map(|(i, step)| lanes::Row {
+            label: (i + 1).to_string(),
+            column: columns.iter().position(|&c| c == step.thread).unwrap_or(0),
+            text: step.to_report(names).describe(),
+        })
+        .collect();
+    lanes::render("step", &titles, &rows, skip)
 }
 
 fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-fn truncate(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        s.to_string()
-    } else {
-        let mut t: String = s.chars().take(max.saturating_sub(1)).collect();
-        t.push('…');
-        t
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sched::Op;
+    use crate::sched::controlled::{Label, StepKind};
 
     #[test]
     fn lanes_put_each_thread_in_its_column() {

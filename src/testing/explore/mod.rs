@@ -121,4 +121,3 @@ where
     };
     explorer.search()
 }
-
