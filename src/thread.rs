@@ -352,7 +352,7 @@ impl<T> ScopedJoinHandle<'_, T> {
 
 /// A point where a controlled schedule may switch threads; a plain `yield_now` otherwise.
 ///
-/// Under [`testing::explore`](crate::testing::explore) threads switch only at synckit
+/// Under `synckit::testing::explore` threads switch only at synckit
 /// operations; put a `yield_point()` where a switch matters but there is none (between a read
 /// and a write of an atomic, say). The default schedule lets the other threads go first here.
 ///

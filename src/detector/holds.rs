@@ -8,7 +8,7 @@
 use super::lock_order::{self, OrderContext};
 use super::registry::{Hold, Local, global, with_local};
 use super::report::{Report, ThreadState};
-use super::resource::{Resource, Site};
+use super::resource::{Resource, ResourceInfo, Site};
 
 /// How a hold was taken, for the lock-order check.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,37 +37,33 @@ pub(crate) fn on_acquire(
             local.holds.clear(); // recorded under another policy: possibly stale
             local.policy_epoch = epoch;
         }
-        let kind = resource.kind();
-        if kind.counts() {
-            let id = resource.id();
-            if let Some(h) = local.holds.iter_mut().rev().find(|h| h.resource.id == id) {
-                h.count += 1;
-                let hold = *h;
-                if let Some(o) = &local.observer {
-                    o.acquired(local.id, &hold);
-                }
-                return (local.id, None);
-            }
-        }
         let info = resource.info();
-        let mut report = None;
-        let mut subclass = 0;
-        if let Taken::Blocking { timed, subclass: s } = taken {
-            subclass = s;
-            if kind.is_lock() && !local.holds.is_empty() {
-                report = check_order(local, resource, site, timed, subclass);
+        if info.kind.counts()
+            && let Some(h) = local.holds.iter_mut().rev().find(|h| h.resource.id == info.id)
+        {
+            h.count += 1;
+            if let Some(o) = &local.observer {
+                o.acquired(local.id, h);
             }
+            return (local.id, None);
         }
-        let hold = Hold {
+        let (report, subclass) = match taken {
+            Taken::Blocking { timed, subclass } if info.kind.is_lock() && !local.holds.is_empty() => (
+                check_order(local, resource, &info, site, timed, subclass),
+                subclass,
+            ),
+            Taken::Blocking { subclass, .. } => (None, subclass),
+            Taken::Try | Taken::Again => (None, 0),
+        };
+        local.holds.push(Hold {
             resource: info,
             site,
             count: 1,
             subclass,
             entered_graph: false,
-        };
-        local.holds.push(hold);
+        });
         if let Some(o) = &local.observer {
-            o.acquired(local.id, &hold);
+            o.acquired(local.id, local.holds.last().expect("just pushed"));
         }
         (local.id, report)
     })
@@ -79,17 +75,17 @@ pub(crate) fn on_acquire(
 fn check_order(
     local: &mut Local,
     resource: &Resource,
+    info: &ResourceInfo,
     site: Site,
     timed: bool,
     subclass: u32,
 ) -> Option<Box<Report>> {
-    let info = resource.info();
-    let new_key = lock_order::node_key(&info, subclass);
+    let new_key = lock_order::node_key(info, subclass);
     let (last, key) = lock_order::edge_key(&local.holds, new_key)?;
     if local.edge_cache.contains(key) {
         return None;
     }
-    let report = record_order(local, &info, new_key, site, timed, last, subclass);
+    let report = record_order(local, info, new_key, site, timed, last, subclass);
     local.edge_cache.insert(key);
     local.holds[last].entered_graph = true;
     resource.mark_in_order_graph();
@@ -99,7 +95,7 @@ fn check_order(
 #[cold]
 fn record_order(
     local: &Local,
-    new: &super::resource::ResourceInfo,
+    new: &ResourceInfo,
     new_key: u64,
     site: Site,
     timed: bool,
@@ -128,24 +124,25 @@ pub(crate) fn on_release(resource: &Resource) {
         return;
     };
     with_local(|local| {
-        // Guards are usually dropped in reverse order: look from the end.
-        let pos = local.holds.iter().rposition(|h| h.resource.id == id)?;
+        // Guards are usually dropped in reverse order: look at the last hold first.
+        let last = local.holds.len().checked_sub(1)?;
+        let pos = if local.holds[last].resource.id == id {
+            last
+        } else {
+            local.holds.iter().rposition(|h| h.resource.id == id)?
+        };
         let hold = &mut local.holds[pos];
-        let info = hold.resource;
         let remaining = hold.count - 1;
+        let info = local.observer.as_ref().map(|_| hold.resource);
         if remaining > 0 {
             hold.count = remaining;
         } else {
-            let hold = if pos + 1 == local.holds.len() {
-                local.holds.pop()?
-            } else {
-                local.holds.remove(pos)
-            };
             if hold.entered_graph {
                 resource.mark_in_order_graph();
             }
+            local.holds.remove(pos);
         }
-        if let Some(o) = &local.observer {
+        if let (Some(o), Some(info)) = (&local.observer, info) {
             o.released(local.id, &info, remaining);
         }
         Some(())

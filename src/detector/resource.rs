@@ -30,7 +30,7 @@ pub enum Kind {
     Event,
     /// [`crate::Barrier`]
     Barrier,
-    /// A thread being joined ([`crate::thread::JoinHandle::join`]).
+    /// A thread being joined (`synckit::thread::JoinHandle::join`).
     Thread,
 }
 

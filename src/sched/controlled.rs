@@ -61,7 +61,7 @@ pub(crate) fn park(resource: &Resource, timed: bool, ready: &(dyn Fn() -> bool +
     park_thread(Label::Res(resource.info()), timed, Ready::Probe(ready))
 }
 
-/// [`thread::yield_point`](crate::thread::yield_point): a scheduling point in a controlled
+/// `synckit::thread::yield_point`: a scheduling point in a controlled
 /// run (where the default schedule lets the other threads go first), `yield_now` otherwise.
 pub(crate) fn yield_point() {
     if active() {
@@ -845,7 +845,7 @@ impl Drop for Running {
     }
 }
 
-/// Kept by [`thread::scope`](crate::thread::scope) in a controlled run: at the end of the
+/// Kept by `synckit::thread::scope` in a controlled run: at the end of the
 /// scope the parent waits, under the schedule, for the scope's threads (std's own implicit
 /// join would block while holding the baton).
 pub(crate) struct ScopeGuard {
