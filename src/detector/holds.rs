@@ -39,7 +39,11 @@ pub(crate) fn on_acquire(
         }
         let info = resource.info();
         if info.kind.counts()
-            && let Some(h) = local.holds.iter_mut().rev().find(|h| h.resource.id == info.id)
+            && let Some(h) = local
+                .holds
+                .iter_mut()
+                .rev()
+                .find(|h| h.resource.id == info.id)
         {
             h.count += 1;
             if let Some(o) = &local.observer {
@@ -48,10 +52,14 @@ pub(crate) fn on_acquire(
             return (local.id, None);
         }
         let (report, subclass) = match taken {
-            Taken::Blocking { timed, subclass } if info.kind.is_lock() && !local.holds.is_empty() => (
-                check_order(local, resource, &info, site, timed, subclass),
-                subclass,
-            ),
+            Taken::Blocking { timed, subclass }
+                if info.kind.is_lock() && !local.holds.is_empty() =>
+            {
+                (
+                    check_order(local, resource, &info, site, timed, subclass),
+                    subclass,
+                )
+            }
             Taken::Blocking { subclass, .. } => (None, subclass),
             Taken::Try | Taken::Again => (None, 0),
         };
