@@ -29,7 +29,7 @@ use crate::detector::report::{Evidence, Step};
 use crate::detector::resource::{Kind, Resource, Site};
 use crate::detector::{Deadlock, DeadlockPanic, Delivery, panic_location, panic_message};
 use crate::error::UsageError;
-use crate::primitives::blocking::{self, Deadline, OnAbort, OnCondvar, Wait};
+use crate::primitives::blocking::{self, Deadline, OnCondvar, Wait};
 use crate::sched::{self, Op};
 
 /// Whether a thread has finished, and who it is: what `join` waits on.
@@ -135,15 +135,7 @@ fn wait_exit(exit: &Exit, site: Site, how: Delivery) -> Result<(), Deadlock> {
     if *exit.done.lock() {
         return Ok(());
     }
-    let wait = Wait {
-        waitable: exit,
-        resource: &exit.meta,
-        site,
-        deadline: Deadline::Never,
-        owned: true,
-        how,
-        on_abort: OnAbort::Unwind,
-    };
+    let wait = Wait::on(exit, &exit.meta, site, Deadline::Never, how).owned(true);
     let mut sleeper = OnCondvar::new(&exit.done, &exit.cv, |done| *done, |_| {}, |_| {});
     blocking::block(&wait, &mut sleeper).map(|_| ())
 }

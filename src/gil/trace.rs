@@ -1,8 +1,10 @@
 //! The trace of a run: every thread's [`Span`]s in each [`State`], the GIL's switches, the
 //! figures drawn from them, and the lanes.
 
-use std::fmt::{self, Write as _};
+use std::fmt;
 use std::time::{Duration, Instant};
+
+use crate::detector::report::lanes;
 
 /// What a thread is doing, as a [`GilTrace`] records it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -297,20 +299,7 @@ impl GilTrace {
         let width = width.max(1);
         let wall = self.wall.as_secs_f64().max(1e-9);
         let slice = wall / width as f64;
-        let mut out = String::new();
-        let label_w = format!("py-{}", self.threads.saturating_sub(1))
-            .len()
-            .max(4);
-        let left = "0 ms";
-        let right = fmt_ms(self.wall);
-        let gap = (width + 2).saturating_sub(left.len() + right.len());
-        let _ = writeln!(
-            out,
-            "  {:label_w$}{left}{:gap$}{right}",
-            "",
-            "",
-            label_w = label_w + 1
-        );
+        let mut rows = Vec::with_capacity(self.threads);
         for t in 0..self.threads {
             // Time per state per column.
             let mut cells = vec![[0.0f64; 3]; width];
@@ -349,9 +338,9 @@ impl GilTrace {
                     }
                 })
                 .collect();
-            let _ = writeln!(out, "  {:label_w$} │{row}│", format!("py-{t}"));
+            rows.push((format!("py-{t}"), row));
         }
-        out
+        lanes::render_timed("0 ms", &fmt_ms(self.wall), &rows)
     }
 
     /// One line: wall time, CPU-busy (GIL held) time, I/O time, parallelism achieved, the

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use parking_lot::{Condvar, Mutex};
 
-use super::blocking::{self, Deadline, OnAbort, OnCondvar, Wait};
+use super::blocking::{self, Deadline, OnCondvar, Wait};
 use crate::detector::registry::{Waitable, notify_observer};
 use crate::detector::report::{Evidence, Step};
 use crate::detector::resource::{Kind, Resource, Site};
@@ -167,15 +167,7 @@ impl Barrier {
         how: Delivery,
     ) -> Result<Result<usize, BrokenBarrier>, Deadlock> {
         sched::point(Op::Arrive, &self.meta);
-        let wait = |deadline| Wait {
-            waitable: self,
-            resource: &self.meta,
-            site,
-            deadline,
-            owned: false,
-            how,
-            on_abort: OnAbort::Unwind,
-        };
+        let wait = |deadline| Wait::on(self, &self.meta, site, deadline, how);
         let reopened =
             |st: &mut BarrierState| !matches!(st.phase, Phase::Draining | Phase::Resetting);
         if !reopened(&mut self.state.lock()) {

@@ -76,6 +76,40 @@ pub(crate) struct Wait<'a> {
     pub on_abort: OnAbort,
 }
 
+impl<'a> Wait<'a> {
+    /// A wait on `waitable` (whose identity is `resource`) called at `site`: not owned, and
+    /// unwinding when a controlled run is torn down, unless said otherwise.
+    pub fn on(
+        waitable: &'a (dyn Waitable + 'static),
+        resource: &'a Resource,
+        site: Site,
+        deadline: Deadline,
+        how: Delivery,
+    ) -> Self {
+        Wait {
+            waitable,
+            resource,
+            site,
+            deadline,
+            owned: false,
+            how,
+            on_abort: OnAbort::Unwind,
+        }
+    }
+
+    /// Whether only the resource's holders can end the wait (see [`Wait::owned`]).
+    pub fn owned(mut self, owned: bool) -> Self {
+        self.owned = owned;
+        self
+    }
+
+    /// Return [`Ended::Aborted`] instead of unwinding (see [`OnAbort::Return`]).
+    pub fn returning_on_abort(mut self) -> Self {
+        self.on_abort = OnAbort::Return;
+        self
+    }
+}
+
 /// What [`block`] does when a controlled run is torn down under a waiting thread.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum OnAbort {

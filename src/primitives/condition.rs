@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use parking_lot::{Condvar, Mutex};
 
-use super::blocking::{self, Deadline, Ended, OnAbort, OnCondvar, Wait};
+use super::blocking::{self, Deadline, Ended, OnCondvar, Wait};
 use super::core::{LockCore, Patience};
 use super::lock::LockGuard;
 use super::rlock::RLockGuard;
@@ -434,15 +434,7 @@ impl Condition {
         let leave_queue = |st: &mut CondState| st.waiting.retain(|&(t, _)| t != ticket);
         // Not owned: only a notify ends this wait, so it never closes a wait-for cycle; the
         // registration makes it visible to closed worlds and reports.
-        let wait = Wait {
-            waitable: self,
-            resource: &self.meta,
-            site,
-            deadline,
-            owned: false,
-            how,
-            on_abort: OnAbort::Return,
-        };
+        let wait = Wait::on(self, &self.meta, site, deadline, how).returning_on_abort();
         let mut sleeper = OnCondvar::new(
             &self.state,
             &self.cv,

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use parking_lot::lock_api::{RawMutex as _, RawMutexTimed as _};
 
-use super::blocking::{self, Deadline, Ended, OnAbort, Sleeper, Slept, Wait};
+use super::blocking::{self, Deadline, Ended, Sleeper, Slept, Wait};
 use crate::detector::holds::{Taken, forget_resource, on_acquire, on_release, reentrant};
 use crate::detector::registry::{Waitable, current_thread_id};
 use crate::detector::resource::{Kind, Resource, Site};
@@ -162,15 +162,9 @@ impl LockCore {
                 owned = false; // logged once: now block for real, as the code asked
             }
         }
-        let wait = Wait {
-            waitable: self,
-            resource: &self.meta,
-            site,
-            deadline,
-            owned,
-            how,
-            on_abort: OnAbort::Return,
-        };
+        let wait = Wait::on(self, &self.meta, site, deadline, how)
+            .owned(owned)
+            .returning_on_abort();
         let got = match blocking::block(
             &wait,
             &mut RawLock {

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use parking_lot::{Condvar, Mutex};
 
-use super::blocking::{self, Deadline, Ended, OnAbort, OnCondvar, Wait};
+use super::blocking::{self, Deadline, Ended, OnCondvar, Wait};
 use crate::detector::registry::{Waitable, current_thread_id, notify_observer};
 use crate::detector::report::{Evidence, Signal, Step};
 use crate::detector::resource::{Kind, Resource, Site};
@@ -177,15 +177,7 @@ impl Event {
                 st.waiters.swap_remove(pos);
             }
         };
-        let wait = Wait {
-            waitable: self,
-            resource: &self.meta,
-            site,
-            deadline,
-            owned: false,
-            how,
-            on_abort: OnAbort::Unwind,
-        };
+        let wait = Wait::on(self, &self.meta, site, deadline, how);
         let mut sleeper = OnCondvar::new(
             &self.state,
             &self.cv,

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use parking_lot::{Condvar, Mutex};
 
-use super::blocking::{self, Deadline, Ended, OnAbort, OnCondvar, Wait};
+use super::blocking::{self, Deadline, Ended, OnCondvar, Wait};
 use crate::detector::holds::{Taken, on_acquire, on_release};
 use crate::detector::registry::{Waitable, current_thread_id, notify_observer};
 use crate::detector::report::{Evidence, Signal, Step};
@@ -96,16 +96,8 @@ impl SemCore {
             Some(d) if !d.passed() => d,
             _ => return Ok(false),
         };
-        let wait = Wait {
-            waitable: self,
-            resource: &self.meta,
-            site,
-            deadline,
-            // Only a bounded semaphore can be owned (see `owners`); asking costs one look.
-            owned: self.bound.is_some(),
-            how,
-            on_abort: OnAbort::Unwind,
-        };
+        // Only a bounded semaphore can be owned (see `owners`); asking costs one look.
+        let wait = Wait::on(self, &self.meta, site, deadline, how).owned(self.bound.is_some());
         let mut sleeper = OnCondvar::new(
             &self.state,
             &self.cv,

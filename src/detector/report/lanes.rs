@@ -212,6 +212,24 @@ pub(crate) fn render(margin: &str, columns: &[String], rows: &[Row], skipped: us
     out
 }
 
+/// Draws lanes with time running left to right: one row per thread, `label` in the margin,
+/// then its `cells` (one glyph per time slice) between bars; above them an axis from `from`
+/// to `to`, the width of the cells. (The GIL trace's view: who held the lock when.)
+pub(crate) fn render_timed(from: &str, to: &str, rows: &[(String, String)]) -> String {
+    let label_width = rows.iter().map(|(l, _)| width(l)).max().unwrap_or(0).max(4);
+    let cells = rows.iter().map(|(_, c)| width(c)).max().unwrap_or(1);
+    let gap = (cells + 2).saturating_sub(width(from) + width(to));
+    let mut out = format!(
+        "  {}{from}{}{to}\n",
+        " ".repeat(label_width + 1),
+        " ".repeat(gap)
+    );
+    for (label, row) in rows {
+        let _ = writeln!(out, "  {} │{row}│", pad(label, label_width));
+    }
+    out
+}
+
 /// `s` right-aligned in `w` columns.
 fn pad_left(s: &str, w: usize) -> String {
     let mut out: String = std::iter::repeat_n(' ', w.saturating_sub(width(s))).collect();
@@ -262,6 +280,22 @@ mod tests {
         let header_b = width(&lines[0][..lines[0].find(" b").unwrap() + 1]);
         let row_wait = width(&lines[2][..lines[2].find("wait").unwrap()]);
         assert_eq!(header_b, row_wait, "{text}");
+    }
+
+    #[test]
+    fn timed_lanes_put_the_bars_in_one_column_whatever_the_labels() {
+        let rows = vec![
+            ("py-0".to_string(), "██··".to_string()),
+            ("日本".to_string(), "··██".to_string()),
+        ];
+        let text = render_timed("0 ms", "4 ms", &rows);
+        let bars: Vec<usize> = text
+            .lines()
+            .skip(1)
+            .map(|l| width(&l[..l.find('│').unwrap()]))
+            .collect();
+        assert_eq!(bars, vec![bars[0]; 2], "{text}");
+        assert!(text.lines().next().unwrap().ends_with("4 ms"));
     }
 
     #[test]
