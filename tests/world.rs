@@ -324,6 +324,9 @@ fn a_panic_in_a_world_thread_is_returned_with_name_and_message() {
         Outcome::Panicked(p) => {
             assert_eq!(p.thread, "worker-7");
             assert!(p.message.contains("the ledger does not balance"));
+            // The hook stays quiet inside a world, so the outcome carries where it happened.
+            let at = p.location.as_deref().expect("the panic's location");
+            assert!(at.starts_with("tests/world.rs:"), "{at}");
         }
         other => panic!("expected Panicked, got {other}"),
     }
@@ -451,4 +454,124 @@ fn a_stall_report_lists_the_permits_and_locks_a_running_thread_holds() {
         }
         other => panic!("expected Stalled, got {other}"),
     }
+}
+
+/// The `_checked` forms of waits no owner can end: inside a world, a wait that would leave
+/// every thread blocked comes back as the report, and the world then finishes.
+#[test]
+fn checked_waits_return_the_worlds_verdict_and_the_world_goes_on() {
+    let outcome = with_deadline(20, "checked waits", || {
+        check(|| {
+            let pool = Semaphore::new(0).named("checked-pool");
+            let sem = pool.acquire_checked().map(|_| ()).unwrap_err();
+            let gate = Event::new().named("checked-gate");
+            let event = gate.wait_checked().unwrap_err();
+            let meet = Barrier::new(2).named("checked-meet");
+            let barrier = meet.wait_checked().unwrap_err();
+            assert_eq!(meet.n_waiting(), 0, "a refused arrival is taken back");
+            let lock = Lock::new(0).named("checked-lock");
+            let ready = Condition::new().named("checked-ready");
+            let cond = ready.wait_checked(lock.acquire()).map(|_| ()).unwrap_err();
+            assert!(
+                !lock.locked(),
+                "a refused condition wait leaves the lock released"
+            );
+            [sem, event, barrier, cond].map(|d| d.into_report())
+        })
+    });
+    let reports = outcome.unwrap();
+    for (report, name) in reports.iter().zip([
+        "checked-pool",
+        "checked-gate",
+        "checked-meet",
+        "checked-ready",
+    ]) {
+        assert_eq!(report.kind(), ReportKind::WorldDeadlock, "{report}");
+        assert!(
+            report.to_string().contains(&format!("`{name}`")),
+            "{report}"
+        );
+    }
+}
+
+/// A checked wait that someone can still end is just a wait.
+#[test]
+fn a_checked_wait_that_another_thread_ends_returns_normally() {
+    let outcome = with_deadline(20, "checked ok", || {
+        check(|| {
+            let gate = Arc::new(Event::new().named("checked-later"));
+            let setter = {
+                let gate = gate.clone();
+                spawn_named("setter", move || gate.set())
+            };
+            gate.wait_checked().expect("the setter is still coming");
+            setter.join().unwrap();
+        })
+    });
+    assert!(outcome.is_ok(), "{outcome}");
+}
+
+/// A join that closes a cycle (the joined thread waits for a lock the joiner holds) is
+/// refused to whichever of the two blocks second, as a value; the hint is about joins.
+#[test]
+fn a_join_cycle_is_refused_to_exactly_one_side_with_a_hint_about_joins() {
+    let reports = with_deadline(20, "checked join", || {
+        let held = Arc::new(Lock::new(()).named("held-by-joiner"));
+        let meet = Arc::new(std::sync::Barrier::new(2));
+        let joiner = {
+            let (held, meet) = (held.clone(), meet.clone());
+            spawn_named("joiner", move || {
+                let guard = held.acquire();
+                let joined = {
+                    let (held, meet) = (held.clone(), meet.clone());
+                    spawn_named("joined", move || {
+                        meet.wait();
+                        held.acquire_checked().err().map(|d| d.into_report())
+                    })
+                };
+                meet.wait();
+                match joined.join_checked() {
+                    Ok(result) => vec![result.unwrap()],
+                    Err(refused) => {
+                        drop(guard); // let the joined thread finish
+                        vec![Some(refused.into_report())]
+                    }
+                }
+            })
+        };
+        joiner.join().unwrap()
+    });
+    let reports: Vec<_> = reports.into_iter().flatten().collect();
+    assert_eq!(reports.len(), 1, "exactly one side is refused");
+    let report = &reports[0];
+    assert_eq!(report.kind(), ReportKind::Deadlock, "{report}");
+    let text = report.to_string();
+    assert!(
+        text.contains("held-by-joiner") && text.contains("joined"),
+        "{text}"
+    );
+    assert!(report.hint().contains("join"), "{text}");
+}
+
+#[test]
+fn static_primitives_need_no_lazy_lock() {
+    static HITS: Lock<u32> = Lock::new(0);
+    static GATE: Event = Event::new();
+    static POOL: Semaphore = Semaphore::new(1);
+    *HITS.acquire() += 1;
+    GATE.set();
+    GATE.wait();
+    drop(POOL.acquire());
+    assert_eq!(*HITS.acquire(), 1);
+}
+
+#[test]
+fn an_rlock_guard_is_sync_when_its_data_is() {
+    fn assert_sync<T: Sync>(_: &T) {}
+    let lock = synckit::RLock::new(5u32);
+    let guard = lock.acquire();
+    assert_sync(&guard);
+    std::thread::scope(|s| {
+        s.spawn(|| assert_eq!(*guard, 5));
+    });
 }
