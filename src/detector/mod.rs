@@ -7,12 +7,11 @@
 //! report as a [`Deadlock`] value instead.
 //!
 //! The detector is the ground floor of synckit: it knows no lock type, no closed world and no
-//! scheduler. Primitives tell it what they do through a handful of calls (a hold taken
-//! ([`holds`]), a hold given back, a wait about to begin ([`wait_for`])), each describing the
-//! primitive as data ([`resource`]) and, for a wait, through the [`Waitable`](registry::Waitable)
-//! trait; worlds hear about it through the [`Observer`](observer::Observer) that the code
-//! starting a thread hands to the [`registry`]. Every sentence of a report is written in
-//! [`report`].
+//! scheduler. Primitives tell it what they do through a handful of calls (a hold taken, a
+//! hold given back, a wait about to begin), each describing the primitive as data; closed
+//! worlds hear about it through an observer that the code starting a thread hands to the
+//! detector's registry. Every sentence of a report is written in one module. (The README's
+//! Design section draws the floors.)
 //!
 //! # Examples
 //!

@@ -1,4 +1,4 @@
-//! [`Condition`]: Python's `threading.Condition`, used with a [`Lock`] or [`RLock`] guard.
+//! [`Condition`]: Python's `threading.Condition`, used with a [`Lock`](crate::Lock) or [`RLock`](crate::RLock) guard.
 //!
 //! Controlled schedules (`testing::explore`): wait and notify start with a scheduling point,
 //! and a wait passes the baton instead of waiting on the condvar.

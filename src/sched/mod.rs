@@ -9,7 +9,7 @@
 //! thread is scheduled again, to retry.
 //!
 //! The seam is declared once, here, for two builds: with the `testing` feature the calls go
-//! to the controller ([`controlled`]); without it they go to [`uncontrolled`], where each is
+//! to the controller (`controlled`); without it they go to `uncontrolled`, where each is
 //! an empty inline function. Outside a controlled run every call costs one read of a
 //! `const`-initialised thread-local `bool` ([`active`]): no global state, no allocation.
 //!

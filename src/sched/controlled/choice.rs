@@ -1,0 +1,153 @@
+//! How the next thread is picked where more than one can run: a seeded generator, the
+//! choosers (random, a DFS prefix, deviations from the default schedule) and the record of
+//! each decision, with what it costs in preemptions.
+
+use std::collections::HashMap;
+
+/// A small, fast, seedable generator (splitmix64): schedules replay from a printed seed.
+#[derive(Clone, Debug)]
+pub(crate) struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Rng(seed)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    pub(super) fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n as u64) as usize
+    }
+}
+
+/// How the next thread is picked where more than one can run.
+pub(crate) enum Chooser {
+    /// Uniformly at random.
+    Random(Rng),
+    /// The i-th decision takes `prefix[i]`; the default schedule after it (DFS).
+    Prefix(Vec<usize>),
+    /// The default schedule, except where a deviation keyed `(thread, its n-th decision)`
+    /// names a runnable thread (replay and shrinking).
+    Deviations(HashMap<(usize, u32), usize>),
+}
+
+impl Chooser {
+    pub(super) fn pick(
+        &mut self,
+        index: usize,
+        key: (usize, u32),
+        runnable: &[usize],
+        default: usize,
+    ) -> (usize, bool) {
+        match self {
+            Chooser::Random(rng) => (runnable[rng.below(runnable.len())], false),
+            Chooser::Prefix(prefix) => match prefix.get(index) {
+                Some(t) if runnable.contains(t) => (*t, false),
+                Some(_) => (default, true),
+                None => (default, false),
+            },
+            Chooser::Deviations(map) => match map.get(&key) {
+                Some(t) if runnable.contains(t) => (*t, false),
+                _ => (default, false),
+            },
+        }
+    }
+}
+
+/// One place where more than one thread could run, as the run took it.
+#[derive(Clone, Debug)]
+pub(crate) struct Decision {
+    /// The thread that held the baton.
+    pub me: usize,
+    /// Its how-many-th decision this was (with `me`: the deviation key).
+    pub nth: u32,
+    pub runnable: Vec<usize>,
+    /// What the default schedule picks: `me` at an ordinary point; the next thread after
+    /// `me` (cyclically) at a yield point or when `me` blocked or finished.
+    pub default: usize,
+    pub chosen: usize,
+    /// `me` could have gone on (an ordinary point or a yield point).
+    pub me_runnable: bool,
+    /// The point was a `yield_point()`.
+    pub yielding: bool,
+}
+
+impl Decision {
+    /// Preemptions it costs to pick `t` here: switching away from a thread that could go on
+    /// costs one, except at a yield point, where *staying* costs one (the thread asked to let
+    /// the others go first). Switches forced by a block or an exit are free.
+    pub fn cost(&self, t: usize) -> u32 {
+        if !self.me_runnable {
+            0
+        } else if self.yielding {
+            u32::from(t == self.me && self.runnable.len() > 1)
+        } else {
+            u32::from(t != self.me)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_generator_is_reproducible_and_spreads() {
+        let a: Vec<u64> = {
+            let mut r = Rng::new(7);
+            (0..4).map(|_| r.next_u64()).collect()
+        };
+        let mut r = Rng::new(7);
+        assert_eq!(a, (0..4).map(|_| r.next_u64()).collect::<Vec<_>>());
+        let mut r = Rng::new(1);
+        let mut seen = [false; 3];
+        for _ in 0..64 {
+            seen[r.below(3)] = true;
+        }
+        assert_eq!(seen, [true; 3]);
+    }
+
+    #[test]
+    fn preemption_costs_follow_the_rules() {
+        let d = Decision {
+            me: 0,
+            nth: 0,
+            runnable: vec![0, 1],
+            default: 0,
+            chosen: 0,
+            me_runnable: true,
+            yielding: false,
+        };
+        assert_eq!(
+            (d.cost(0), d.cost(1)),
+            (0, 1),
+            "leaving a runnable thread costs one"
+        );
+        let y = Decision {
+            yielding: true,
+            default: 1,
+            ..d.clone()
+        };
+        assert_eq!(
+            (y.cost(0), y.cost(1)),
+            (1, 0),
+            "staying at a yield point costs one"
+        );
+        let forced = Decision {
+            me_runnable: false,
+            runnable: vec![1, 2],
+            ..d
+        };
+        assert_eq!(
+            (forced.cost(1), forced.cost(2)),
+            (0, 0),
+            "a forced switch is free"
+        );
+    }
+}

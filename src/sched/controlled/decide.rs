@@ -1,0 +1,146 @@
+//! The scheduler's one decision: after a thread reached a point, blocked or finished, who
+//! runs next (and whether the run is over: everyone finished, a deadlock, the step limit).
+
+use parking_lot::MutexGuard;
+
+use super::choice::Decision;
+use super::trace::{Fail, Label, Step, StepKind};
+use super::{Op, State, Status, Waiting, Why};
+use crate::detector::Report;
+use crate::detector::registry::global;
+use crate::detector::report::StuckIn;
+
+impl State {
+    pub(super) fn wake_all(&self) {
+        for s in &self.slots {
+            s.cv.notify_one();
+        }
+    }
+
+    /// Records the run's first failure and tears the run down.
+    pub(super) fn fail(&mut self, f: Fail) {
+        if self.failure.is_none() {
+            self.failure = Some(f);
+        }
+        self.aborting = true;
+        self.wake_all();
+    }
+
+    pub(super) fn ready(&self, i: usize) -> bool {
+        let s = &self.slots[i];
+        if s.blocked_at >= self.version {
+            return false; // nothing happened since its attempt failed
+        }
+        match &s.waiting {
+            // SAFETY: see `ProbePtr`: the owner is parked, we hold the controller's lock.
+            Some(Waiting::Probe(p)) => unsafe { (*p.0)() },
+            Some(Waiting::Scope(key)) => self
+                .slots
+                .iter()
+                .all(|t| t.scope != Some(*key) || t.status == Status::Finished),
+            None => true,
+        }
+    }
+
+    /// Picks who runs next after `me` reached a point, blocked or finished. `None`: nobody
+    /// (every thread finished, or the run just failed: deadlock or step limit).
+    pub(super) fn decide(&mut self, me: usize, why: Why) -> Option<usize> {
+        if why == Why::Exit {
+            self.version += 1; // joiners may go on
+        }
+        self.steps += 1;
+        if self.steps > self.max_steps {
+            let max = self.max_steps;
+            self.fail(Fail::StepLimit(max));
+            return None;
+        }
+        let me_runnable = matches!(why, Why::Point(_));
+        let mut runnable: Vec<usize> = (0..self.slots.len())
+            .filter(|&i| match self.slots[i].status {
+                Status::Runnable => i != me || me_runnable,
+                Status::Blocked => self.ready(i),
+                Status::Finished => false,
+            })
+            .collect();
+        let mut timing_out = false;
+        if runnable.is_empty() {
+            runnable = (0..self.slots.len())
+                .filter(|&i| self.slots[i].status == Status::Blocked && self.slots[i].timed)
+                .collect();
+            if runnable.is_empty() {
+                if self.slots.iter().any(|s| s.status == Status::Blocked) {
+                    let report = self.deadlock_report();
+                    self.fail(Fail::Deadlock(Box::new(report)));
+                }
+                return None;
+            }
+            timing_out = true;
+        }
+        let yielding = why == Why::Point(Op::Yield);
+        let default = if me_runnable && !yielding {
+            me
+        } else {
+            // The next thread after `me`, cyclically (`me` itself last).
+            *runnable.iter().find(|&&t| t > me).unwrap_or(&runnable[0])
+        };
+        let chosen = if runnable.len() == 1 {
+            runnable[0]
+        } else {
+            let nth = self.slots[me].decisions;
+            self.slots[me].decisions += 1;
+            let index = self.decisions.len();
+            let (pick, diverged) = self.chooser.pick(index, (me, nth), &runnable, default);
+            self.diverged |= diverged;
+            let d = Decision {
+                me,
+                nth,
+                runnable,
+                default,
+                chosen: pick,
+                me_runnable,
+                yielding,
+            };
+            self.preemptions += d.cost(pick);
+            self.decisions.push(d);
+            pick
+        };
+        if me_runnable && chosen != me {
+            self.switches += 1;
+            self.trace.push(Step {
+                thread: me,
+                kind: StepKind::Preempted { yielded: yielding },
+                label: Label::None,
+            });
+        }
+        let next = &mut self.slots[chosen];
+        if next.status == Status::Blocked {
+            next.status = Status::Runnable;
+            next.timed_out = timing_out;
+        }
+        self.current = chosen;
+        if chosen != me {
+            self.slots[chosen].cv.notify_one();
+        }
+        Some(chosen)
+    }
+
+    /// The report for a schedule in which every live thread is blocked.
+    pub(super) fn deadlock_report(&self) -> Report {
+        let blocked: Vec<u64> = self
+            .slots
+            .iter()
+            .filter(|s| s.status == Status::Blocked)
+            .map(|s| s.tid)
+            .collect();
+        let g = global();
+        Report::everyone_blocked(&g, &blocked, StuckIn::Schedule)
+    }
+
+    /// Waits (releasing the lock) until `me` holds the baton or the run is torn down.
+    pub(super) fn wait_for_baton(st: &mut MutexGuard<'_, State>, me: usize) {
+        let cv = st.slots[me].cv.clone();
+        while st.current != me && !st.aborting {
+            cv.wait(st);
+        }
+    }
+}
