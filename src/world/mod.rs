@@ -76,6 +76,7 @@ impl Config {
 
     /// Whether the world's panics also go to the panic hook (`explore`'s `quiet(false)`).
     /// By default the outcome carries them and the hook stays quiet.
+    #[cfg_attr(not(feature = "testing"), allow(dead_code))]
     pub(crate) fn loud_panics(mut self, loud: bool) -> Self {
         self.loud_panics = loud;
         self

@@ -13,6 +13,7 @@ use super::super::resource::ResourceInfo;
 
 /// A synckit operation, as a timeline names it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(not(feature = "testing"), allow(dead_code))] // some are controlled schedules' only
 pub(crate) enum Op {
     Acquire,
     TryAcquire,
@@ -50,6 +51,7 @@ impl Op {
 
 /// What an operation was done to.
 #[derive(Clone, Debug)]
+#[cfg_attr(not(feature = "testing"), allow(dead_code))]
 pub(crate) enum Target {
     None,
     Resource(ResourceInfo),
@@ -68,6 +70,7 @@ impl Target {
 
 /// One thing a thread did.
 #[derive(Clone, Debug)]
+#[cfg_attr(not(feature = "testing"), allow(dead_code))]
 pub(crate) enum Step {
     /// An operation. `timed`: a wait with a timeout; `woke`: how many a notify woke, when known.
     Op {
