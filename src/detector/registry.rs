@@ -253,6 +253,23 @@ pub(crate) fn register_thread(name: &str, observer: Option<Arc<dyn Observer>>) -
     fresh.unwrap_or(0)
 }
 
+/// The detector state of a simulated thread while it does not run: under a controlled
+/// schedule that runs several simulated threads on one OS thread (as coroutines), the
+/// scheduler keeps one of these per simulated thread and [`swap_current`]s it in and out, so
+/// that each simulated thread has its own identity and holds, as if it were an OS thread.
+#[derive(Default)]
+#[allow(dead_code)] // the explorer's coroutines use it; see `swap_current`
+pub(crate) struct ParkedThread(Option<Local>);
+
+/// Exchanges the calling OS thread's detector state with `parked`: what ran so far is now in
+/// `parked`, and what was in `parked` (or a fresh state, created on first use) is the calling
+/// thread's. The scheduler calls it on every switch between simulated threads. Dropping a
+/// `ParkedThread` that holds a state ends that simulated thread, as a thread exit does.
+#[allow(dead_code)] // the explorer's coroutines use it
+pub(crate) fn swap_current(parked: &mut ParkedThread) {
+    let _ = LOCAL.try_with(|cell| std::mem::swap(&mut *cell.borrow_mut(), &mut parked.0));
+}
+
 /// The calling thread's detector id (0 during thread teardown).
 #[inline]
 pub(crate) fn current_thread_id() -> u64 {
