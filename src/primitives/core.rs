@@ -98,9 +98,26 @@ impl LockCore {
         self.contended_policy(site);
     }
 
+    /// The bookkeeping of an uncontended acquire, out of line so that the detector-off path
+    /// stays the CAS and one load; what is rare (a report) is further out.
     #[inline(never)]
     fn acquired_policy(&self, site: Site) {
-        if let Err(refused) = self.acquired(site, Patience::FOREVER, Delivery::Policy, 0) {
+        let taken = Taken::Blocking {
+            timed: false,
+            subclass: 0,
+        };
+        let (me, report) = on_acquire(&self.meta, site, taken);
+        self.owner.store(me, Ordering::Relaxed);
+        if let Some(report) = report {
+            self.refuse_policy(report);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn refuse_policy(&self, report: Box<crate::detector::Report>) {
+        if let Err(refused) = detector::judge(report, Delivery::Policy) {
+            self.release();
             refused.raise();
         }
     }
@@ -235,7 +252,8 @@ impl LockCore {
         unsafe { self.raw.unlock() };
     }
 
-    /// Out of line, so that `release` stays a store, a load and the unlock.
+    /// Out of line, so that `release` stays a store, a load and the unlock when the detector
+    /// is off.
     #[inline(never)]
     fn release_tracked(&self) {
         on_release(&self.meta);

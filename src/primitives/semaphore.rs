@@ -63,10 +63,16 @@ impl SemCore {
     /// Takes a permit for thread `me` (the state is locked, and a permit is free).
     fn take(&self, st: &mut SemState, me: u64, site: Site, taken: Taken) {
         st.value -= 1;
-        match st.holders.iter_mut().find(|(t, _)| *t == me) {
-            Some((_, n)) => *n += 1,
-            None => st.holders.push((me, 1)),
-        }
+        let taken = match st.holders.iter_mut().find(|(t, _)| *t == me) {
+            Some((_, n)) => {
+                *n += 1;
+                Taken::Again // one more permit on the hold it has
+            }
+            None => {
+                st.holders.push((me, 1));
+                taken
+            }
+        };
         // The thread's own list of holds, for reports ("holds `pool` x2").
         if detector::enabled() {
             on_acquire(&self.meta, site, taken);

@@ -366,7 +366,7 @@ impl LockOrder {
 #[cfg(test)]
 mod unit_tests {
     use super::*;
-    use crate::detector::resource::Kind;
+    use crate::detector::resource::{Kind, intern};
     use std::panic::Location;
 
     fn info(id: u64, class: Option<&'static str>) -> ResourceInfo {
@@ -374,7 +374,7 @@ mod unit_tests {
             id,
             kind: Kind::Lock,
             name: None,
-            class,
+            class: class.map(intern),
             created: Location::caller(),
         }
     }
