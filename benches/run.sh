@@ -4,7 +4,7 @@
 # lock-order-graph) in a second one, then the markdown table. About 7 minutes on 2 cores.
 #
 #   bash benches/run.sh              # everything
-#   bash benches/run.sh contended    # one group (a criterion filter; the extras honour it too)
+#   bash benches/run.sh contended_2x100k   # one group (a criterion filter; the extras honour it too)
 #   bash benches/run.sh --no-run     # only build both
 #
 # Output: target/criterion-peers, target/criterion-detectors, target/bench-table.md.
