@@ -106,6 +106,8 @@ def n(x):
     return f"{x:,.0f}"
 
 def s(x):
+    if x < 0.001:
+        return f"{x * 1e6:.0f} µs"
     if x < 1:
         return f"{x * 1000:.1f} ms"
     return f"{x:.2f} s" if x < 10 else f"{x:.1f} s"
@@ -115,14 +117,15 @@ def mib(kib):
 
 print("##### Schedules per second: the bounded queue (2 producers + 2 consumers x 3 items, capacity 1)")
 print()
-print("| tool, mode | schedules | seconds | schedules/s | whole bounded space | peak RSS |")
-print("|---|---:|---:|---:|---|---:|")
+print("| tool, mode | schedules | seconds | schedules/s | CPU seconds | schedules per CPU-second | whole bounded space | peak RSS |")
+print("|---|---:|---:|---:|---:|---:|---|---:|")
 queue = pick("queue")
 for key in ORDER:
     for r in queue.get(key, []):
         space = {True: "yes", False: "no (stopped at the budget)", None: "n/a (random)"}[r["complete"]]
         print(f"| {NAMES[key]} | {n(r['schedules'])} | {r['seconds']:.2f} | "
-              f"{n(r['schedules'] / max(r['seconds'], 1e-9))} | {space} | {mib(r['peak_rss_kib'])} |")
+              f"{n(r['schedules'] / max(r['seconds'], 1e-9))} | {r['cpu_s']:.2f} | "
+              f"{n(r['schedules'] / max(r['cpu_s'], 1e-9))} | {space} | {mib(r['peak_rss_kib'])} |")
 print()
 
 def bug_cell(runs):
@@ -169,5 +172,7 @@ now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 print(f"`bash benches/explore_peers.sh`, {now}, synckit at {commit}, shuttle 0.9, loom 0.7, release "
       f"builds; load average {load_before} before, {load_after} after. Seconds are wall-clock from the "
       "process's start; \"hit\" is when the program first let a thread through without a permit, "
-      "\"reported\" when the tool returned its failure. Each cell is its own process (peak RSS: VmHWM).")
+      "\"reported\" when the tool returned its failure. CPU seconds: the process's user + system time, "
+      "all threads (getrusage), which a loaded machine inflates less than wall-clock time. "
+      "Each measurement is its own process (peak RSS: VmHWM).")
 PY

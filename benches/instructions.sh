@@ -87,7 +87,7 @@ workloads=(
             lo=$(total "$out/$build" "$short" "$workload" "$LOW")
             hi=$(total "$out/$build" "$short" "$workload" "$HIGH")
             # One decimal, and only where the difference does not divide evenly.
-            per=$(python3 -c "print(f'{($hi - $lo) / ($HIGH - $LOW):.1f}'.removesuffix('.0'))")
+            per=$(python3 -c "print(f'{($hi - $lo) / ($HIGH - $LOW):,.1f}'.removesuffix('.0'))")
             case "$heading" in \*\**) per="**$per**" ;; esac
             row+=" $per |"
         done

@@ -15,7 +15,7 @@
 //! - SECONDS: the search's time budget.
 //! - SEED: the random modes' seed (default 1); the other modes are deterministic.
 //!
-//! Prints one JSON line on stdout: schedules run, seconds, whether the space was exhausted,
+//! Prints one JSON line on stdout: schedules run, wall-clock and CPU seconds, whether the space was exhausted,
 //! whether (and after how many schedules and seconds) the bug was hit and when the tool
 //! reported it, and the process's peak RSS. Each row is its own process so that peak RSS is
 //! the row's own, and a tool that leaks threads or memory cannot slow the next one down.
@@ -111,6 +111,21 @@ fn peak_rss_kib() -> u64 {
         .unwrap_or(0)
 }
 
+/// CPU time (user + system) this process has used, all threads, in seconds: on a shared
+/// machine it moves less with the load than wall-clock time does.
+fn cpu_seconds() -> f64 {
+    // SAFETY: getrusage only writes the struct it is given, which is zeroed and ours.
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        if libc::getrusage(libc::RUSAGE_SELF, &mut usage) != 0 {
+            return f64::NAN;
+        }
+        usage
+    };
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    secs(usage.ru_utime) + secs(usage.ru_stime)
+}
+
 fn usage(msg: &str) -> ! {
     eprintln!(
         "explore-peers: {msg}\n\
@@ -160,13 +175,14 @@ fn main() {
     let hit = HIT.get().copied();
     println!(
         "{{\"tool\":\"{tool}\",\"mode\":\"{mode}\",\"workload\":\"{workload}\",\"seed\":{seed},\"budget_s\":{},\
-         \"schedules\":{},\"seconds\":{elapsed:.3},\"complete\":{},\"failed\":{},\
+         \"schedules\":{},\"seconds\":{elapsed:.6},\"cpu_s\":{:.6},\"complete\":{},\"failed\":{},\
          \"hit_s\":{},\"hit_schedules\":{},\"peak_rss_kib\":{}}}",
         budget.as_secs_f64(),
         search.schedules,
+        cpu_seconds(),
         json_opt(search.complete),
         search.failed,
-        json_opt(hit.map(|h| format!("{:.3}", h.0))),
+        json_opt(hit.map(|h| format!("{:.6}", h.0))),
         json_opt(hit.map(|h| h.1)),
         peak_rss_kib()
     );
