@@ -21,6 +21,8 @@
 pub mod detector;
 mod error;
 pub mod gil;
+#[cfg(all(unix, feature = "testing"))]
+pub mod grade;
 mod primitives;
 pub mod process;
 pub mod testing;
