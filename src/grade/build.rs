@@ -63,7 +63,10 @@ pub(crate) fn synckit_build_command(manifest_dir: &Path) -> Command {
     if !cfg!(debug_assertions) {
         cmd.arg("--release");
     }
+    // `default` too: cargo hashes the feature names, so `--features testing` alone would
+    // be another build of the same code.
     let features: Vec<&str> = [
+        ("default", cfg!(feature = "default")),
         ("testing", cfg!(feature = "testing")),
         ("solutions", cfg!(feature = "solutions")),
     ]

@@ -542,8 +542,8 @@ fn from_failure(f: &Failure, found_by: String, shrunk: bool) -> Finding {
         "as found, not shrunk"
     };
     finding.report = format!(
-        "{}\nthe failing schedule ({how}: {} context switches, {} preemptions), one column per \
-         thread:\n\n{}\nreplay it: synckit::testing::Config::replay(\"{schedule}\".parse().unwrap())\n",
+        "{}\n\nthe failing schedule ({how}: {} context switches, {} preemptions), one column \
+         per thread:\n\n{}\nreplay it: synckit::testing::Config::replay(\"{schedule}\".parse().unwrap())\n",
         finding.report.trim_end(),
         f.context_switches(),
         f.preemptions(),

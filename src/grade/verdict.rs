@@ -218,8 +218,8 @@ fn error_words(first: &str) -> String {
 /// What rustc said about `program` in the grading program, as a sentence for people.
 pub(crate) fn entry_error(sub: &Submission, e: &CompileError) -> CompileError {
     let first = if e.first.contains("cannot find function `program`") || e.first.contains("E0425") {
-        "no `pub fn program()`: a submission must define `pub fn program()`, the \
-         assignment's entry point, at the top of its crate (the file itself, or lib.rs)"
+        "no `pub fn program()`: the entry point must be a `pub fn program()` at the top of \
+         the file (or of lib.rs)"
             .to_string()
     } else if e.first.contains("private") || e.first.contains("E0603") {
         "`program` is not public: write `pub fn program()`".to_string()
@@ -284,7 +284,7 @@ pub(crate) fn from_run(
                     "killed at the wall-clock limit of {} during {phase}",
                     secs(wall)
                 ),
-                "timeout".to_string(),
+                "killed at the wall-clock limit".to_string(),
             ),
             Ending::Signaled(sig) => {
                 let why = abort_reason(&ended.stderr.text(), memory_mib);
@@ -462,8 +462,13 @@ mod tests {
             "Condition `not_empty` waited on with no one left to wake it in `take`"
         );
         assert_eq!(
-            group_title(Verdict::Timeout, "timeout", &[], None),
-            "timeout"
+            group_title(
+                Verdict::Timeout,
+                "killed at the wall-clock limit",
+                &[],
+                None
+            ),
+            "killed at the wall-clock limit"
         );
     }
 
