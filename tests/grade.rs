@@ -385,38 +385,23 @@ fn bad_input_gets_a_clear_verdict_each() {
     assert_eq!(ran.code, Some(1), "{}", ran.stderr);
     assert!(ran.stderr.contains("share a name"), "{}", ran.stderr);
     let rows = rows(&json_path);
-    let verdict = |n: &str| field(&rows[n], "verdict").to_string();
-    let summary = |n: &str| field(&rows[n], "summary").to_string();
-    assert_eq!(verdict("syntax"), "compile_error");
-    assert!(
-        summary("syntax").contains("syntax.rs:2"),
-        "{}",
-        summary("syntax")
-    );
-    assert_eq!(verdict("ghost"), "compile_error");
-    assert!(
-        summary("ghost").contains("cannot read `ghost.rs`"),
-        "{}",
-        summary("ghost")
-    );
-    assert_eq!(verdict("std_threads"), "stalled");
-    assert!(
-        summary("std_threads").contains("uses std::thread"),
-        "{}",
-        summary("std_threads")
-    );
-    assert_eq!(verdict("drop_panic"), "panicked");
-    assert!(
-        summary("drop_panic").contains("SIGABRT"),
-        "{}",
-        summary("drop_panic")
-    );
-    assert!(
-        summary("drop_panic").contains("inside Drop"),
-        "{}",
-        summary("drop_panic")
-    );
-    assert_eq!(verdict("chatty"), "ok");
+    let check = |name: &str, verdict: &str, says: &[&str]| {
+        let summary = field(&rows[name], "summary");
+        assert_eq!(field(&rows[name], "verdict"), verdict, "{name}: {summary}");
+        for words in says {
+            assert!(
+                summary.contains(words),
+                "{name}: {summary:?} lacks {words:?}"
+            );
+        }
+    };
+    check("syntax", "compile_error", &["syntax.rs:2"]);
+    check("ghost", "compile_error", &["cannot read `ghost.rs`"]);
+    check("std_threads", "stalled", &["uses std::thread"]);
+    check("drop_panic", "panicked", &["SIGABRT", "inside Drop"]);
+    check("hog", "panicked", &["an allocation failed"]);
+    check("exits", "panicked", &["status 3"]);
+    check("chatty", "ok", &[]);
     let stdout = field(&rows["chatty"], "stdout");
     assert!(
         stdout.len() < 70_000
@@ -425,23 +410,11 @@ fn bad_input_gets_a_clear_verdict_each() {
         stdout.len(),
         &stdout[stdout.len().saturating_sub(80)..]
     );
-    assert_eq!(verdict("hog"), "panicked");
-    assert!(
-        summary("hog").contains("an allocation failed"),
-        "{}",
-        summary("hog")
-    );
-    assert_eq!(verdict("exits"), "panicked");
-    assert!(
-        summary("exits").contains("status 3"),
-        "{}",
-        summary("exits")
-    );
     // Two submissions with one stem: both graded, under names that tell them apart.
-    assert_eq!(verdict("dup.rs"), "ok");
-    assert_eq!(verdict("dup/"), "ok");
+    check("dup.rs", "ok", &[]);
+    check("dup/", "ok", &[]);
     // The grandchild a submission started went with it.
-    assert_eq!(verdict("sleeper"), "deadlock");
+    check("sleeper", "deadlock", &[]);
     let out = field(&rows["sleeper"], "stdout");
     let pid: i32 = out
         .trim()

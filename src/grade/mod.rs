@@ -31,8 +31,10 @@ mod args;
 mod build;
 mod child;
 mod discover;
+mod finding;
 mod json;
 mod output;
+mod progress;
 mod record;
 mod run;
 mod verdict;
@@ -47,6 +49,7 @@ use std::time::{Duration, Instant};
 pub use args::{Command, Options, USAGE, UsageError, parse};
 #[doc(hidden)]
 pub use child::child_main;
+pub use progress::Progress;
 pub use verdict::{Row, Verdict};
 
 use build::CompileError;
@@ -205,97 +208,6 @@ fn timing_line(t: &Timings, opts: &Options) -> String {
         t.run.as_secs_f64(),
         per(t.run_each, t.ran),
     )
-}
-
-/// Progress on stderr: a bar redrawn in place on a terminal, a line per finished
-/// submission otherwise.
-pub struct Progress {
-    tty: bool,
-    state: Mutex<(String, usize, usize)>,
-}
-
-impl Progress {
-    /// A progress display; `tty` redraws one line in place.
-    pub fn new(tty: bool) -> Self {
-        Progress {
-            tty,
-            state: Mutex::new((String::new(), 0, 0)),
-        }
-    }
-
-    /// No progress at all (for tests and tools).
-    pub fn silent() -> Self {
-        Progress {
-            tty: false,
-            state: Mutex::new(("silent".into(), 0, usize::MAX)),
-        }
-    }
-
-    fn silent_now(st: &(String, usize, usize)) -> bool {
-        st.2 == usize::MAX
-    }
-
-    fn phase(&self, phase: &str, total: usize) {
-        let Ok(mut st) = self.state.lock() else {
-            return;
-        };
-        if Self::silent_now(&st) {
-            return;
-        }
-        *st = (phase.to_string(), 0, total);
-        if !self.tty {
-            eprintln!(
-                "{phase} {total} submission{}",
-                if total == 1 { "" } else { "s" }
-            );
-        }
-    }
-
-    fn started(&self, name: &str) {
-        let Ok(st) = self.state.lock() else { return };
-        if self.tty && !Self::silent_now(&st) {
-            self.draw(&st, name);
-        }
-    }
-
-    fn finished(&self, name: &str, line: Option<String>) {
-        let Ok(mut st) = self.state.lock() else {
-            return;
-        };
-        if Self::silent_now(&st) {
-            return;
-        }
-        st.1 += 1;
-        if self.tty {
-            self.draw(&st, name);
-        } else if let Some(line) = line {
-            eprintln!("  [{}/{}] {line}", st.1, st.2);
-        }
-    }
-
-    fn draw(&self, st: &(String, usize, usize), name: &str) {
-        const WIDTH: usize = 24;
-        let filled = (st.1 * WIDTH).checked_div(st.2).unwrap_or(0);
-        eprint!(
-            "\r\x1b[2K{:<9} [{}{}] {}/{}  {name}",
-            st.0,
-            "█".repeat(filled),
-            "░".repeat(WIDTH - filled),
-            st.1,
-            st.2
-        );
-        let _ = std::io::stderr().flush();
-    }
-
-    fn clear(&self) {
-        if let Ok(st) = self.state.lock()
-            && self.tty
-            && !Self::silent_now(&st)
-        {
-            eprint!("\r\x1b[2K");
-            let _ = std::io::stderr().flush();
-        }
-    }
 }
 
 /// Runs `f` on each item, `jobs` at a time, and returns the results in the items' order.

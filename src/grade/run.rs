@@ -361,6 +361,14 @@ mod tests {
         assert!(c.text().starts_with("é\u{fffd}"));
     }
 
+    fn wall(wall: Duration) -> Limits {
+        Limits {
+            wall,
+            memory: None,
+            cpu: None,
+        }
+    }
+
     fn sh(script: &str) -> Command {
         let mut c = Command::new("sh");
         c.args(["-c", script]);
@@ -369,11 +377,7 @@ mod tests {
 
     #[test]
     fn output_without_end_is_capped_and_the_process_stopped() {
-        let limits = Limits {
-            wall: Duration::from_secs(1),
-            memory: None,
-            cpu: None,
-        };
+        let limits = wall(Duration::from_secs(1));
         let e = run(sh("yes synckit"), limits).unwrap();
         assert_eq!(e.ending, Ending::TimedOut);
         assert_eq!(e.stdout.kept.len(), OUTPUT_CAP);
@@ -383,11 +387,7 @@ mod tests {
 
     #[test]
     fn a_kill_at_the_limit_takes_the_whole_group() {
-        let limits = Limits {
-            wall: Duration::from_millis(300),
-            memory: None,
-            cpu: None,
-        };
+        let limits = wall(Duration::from_millis(300));
         // A grandchild that would outlive its parent and hold the pipes for a minute.
         let e = run(sh("sleep 60 & echo started; wait"), limits).unwrap();
         assert_eq!(e.ending, Ending::TimedOut);

@@ -429,6 +429,17 @@ mod tests {
     use std::collections::BTreeMap;
     use std::path::PathBuf;
 
+    fn ended(ending: Ending) -> Ended {
+        Ended {
+            ending,
+            stdout: Default::default(),
+            stderr: Default::default(),
+            elapsed: Default::default(),
+            pid: 77,
+            pipes_held: false,
+        }
+    }
+
     fn sub(src: &str) -> Submission {
         let mut sources = BTreeMap::new();
         sources.insert(PathBuf::from("bank.rs"), src.to_string());
@@ -484,14 +495,7 @@ mod tests {
         r.set("primitives", "Lock `a`\nLock `b`");
         r.set("report", "the report");
         r.set("complete", "yes");
-        let ended = Ended {
-            ending: Ending::Exited(0),
-            stdout: Default::default(),
-            stderr: Default::default(),
-            elapsed: Default::default(),
-            pid: 1,
-            pipes_held: false,
-        };
+        let ended = ended(Ending::Exited(0));
         let row = from_run(
             &s,
             &r,
@@ -517,14 +521,7 @@ mod tests {
         let mut r = Record::default();
         r.set("pid", "77");
         r.set("phase", "check, run 2 of 5");
-        let mut ended = Ended {
-            ending: Ending::TimedOut,
-            stdout: Default::default(),
-            stderr: Default::default(),
-            elapsed: Default::default(),
-            pid: 77,
-            pipes_held: false,
-        };
+        let mut ended = ended(Ending::TimedOut);
         let wall = std::time::Duration::from_secs(3);
         let row = from_run(&s, &r, &ended, wall, 1024, 3.0);
         assert_eq!(row.verdict, Verdict::Timeout);
