@@ -89,10 +89,10 @@ pub(crate) fn synckit_build_command(manifest_dir: &Path) -> Command {
 pub(crate) fn synckit(manifest_dir: &Path) -> Result<Lib, String> {
     let cmd = synckit_build_command(manifest_dir);
     let shown = format!("{cmd:?}");
+    // cargo's JSON names every artifact, synckit's last: keep all of it.
     let limits = Limits {
-        wall: Duration::from_secs(1800),
-        memory: None,
-        cpu: None,
+        cap: 16 << 20,
+        ..Limits::wall(Duration::from_secs(1800))
     };
     let ended = run::run(cmd, limits).map_err(|e| format!("could not run {shown}: {e}"))?;
     let stdout = String::from_utf8_lossy(&ended.stdout.kept).into_owned();

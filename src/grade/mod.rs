@@ -319,11 +319,7 @@ pub fn grade(opts: &Options, progress: &Progress) -> Result<Graded, GradeError> 
     timings.synckit = started.elapsed();
     let work =
         Work::new().map_err(|e| GradeError::Io(format!("cannot make a scratch folder: {e}")))?;
-    let limits = Limits {
-        wall: opts.timeout.max(Duration::from_secs(60)),
-        memory: None,
-        cpu: None,
-    };
+    let limits = Limits::wall(opts.timeout.max(Duration::from_secs(60)));
 
     // 1. Compile each submission apart.
     let start = Instant::now();
@@ -533,11 +529,11 @@ fn run_one(
         .env_remove("RUST_BACKTRACE");
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get()) as u64;
     let limits = Limits {
-        wall: opts.timeout,
         memory: Some(opts.memory_mib << 20),
         // A backstop for a process the grader could not kill (it was killed itself): it
         // cannot use more CPU than this before the wall limit anyway.
         cpu: Some(opts.timeout.as_secs() * cores + 10),
+        ..Limits::wall(opts.timeout)
     };
     let seconds = |run: Duration| (compile_time + run).as_secs_f64();
     match run::run(cmd, limits) {

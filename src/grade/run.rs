@@ -95,6 +95,20 @@ pub(crate) struct Limits {
     pub memory: Option<u64>,
     /// RLIMIT_CPU, in seconds: a backstop should the process outlive the grader.
     pub cpu: Option<u64>,
+    /// How much of each of stdout and stderr is kept.
+    pub cap: usize,
+}
+
+impl Limits {
+    /// Only a wall-clock limit, and the usual output cap.
+    pub(crate) fn wall(wall: Duration) -> Limits {
+        Limits {
+            wall,
+            memory: None,
+            cpu: None,
+            cap: OUTPUT_CAP,
+        }
+    }
 }
 
 /// The process groups running now, so that an interrupted grader can kill them: a
@@ -145,7 +159,7 @@ pub(crate) fn install_interrupt_handler() {
 ///
 /// The process could not be started.
 pub(crate) fn run(mut cmd: Command, limits: Limits) -> io::Result<Ended> {
-    let (memory, cpu) = (limits.memory, limits.cpu);
+    let (memory, cpu, cap) = (limits.memory, limits.cpu, limits.cap);
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -202,7 +216,7 @@ pub(crate) fn run(mut cmd: Command, limits: Limits) -> io::Result<Ended> {
             if let Some(pipe) = pipe {
                 let (into, done) = (into.clone(), done_tx.clone());
                 std::thread::spawn(move || {
-                    drain(pipe, &into, OUTPUT_CAP);
+                    drain(pipe, &into, cap);
                     let _ = done.send(());
                 });
             } else {
@@ -361,14 +375,6 @@ mod tests {
         assert!(c.text().starts_with("é\u{fffd}"));
     }
 
-    fn wall(wall: Duration) -> Limits {
-        Limits {
-            wall,
-            memory: None,
-            cpu: None,
-        }
-    }
-
     fn sh(script: &str) -> Command {
         let mut c = Command::new("sh");
         c.args(["-c", script]);
@@ -377,7 +383,7 @@ mod tests {
 
     #[test]
     fn output_without_end_is_capped_and_the_process_stopped() {
-        let limits = wall(Duration::from_secs(1));
+        let limits = Limits::wall(Duration::from_secs(1));
         let e = run(sh("yes synckit"), limits).unwrap();
         assert_eq!(e.ending, Ending::TimedOut);
         assert_eq!(e.stdout.kept.len(), OUTPUT_CAP);
@@ -387,7 +393,7 @@ mod tests {
 
     #[test]
     fn a_kill_at_the_limit_takes_the_whole_group() {
-        let limits = wall(Duration::from_millis(300));
+        let limits = Limits::wall(Duration::from_millis(300));
         // A grandchild that would outlive its parent and hold the pipes for a minute.
         let e = run(sh("sleep 60 & echo started; wait"), limits).unwrap();
         assert_eq!(e.ending, Ending::TimedOut);
@@ -397,11 +403,22 @@ mod tests {
     }
 
     #[test]
+    fn the_cap_is_the_callers() {
+        // cargo's JSON is longer than a submission's cap, and must come whole.
+        let limits = Limits {
+            cap: 1 << 20,
+            ..Limits::wall(Duration::from_secs(10))
+        };
+        let e = run(sh("head -c 200000 /dev/zero"), limits).unwrap();
+        assert_eq!((e.stdout.kept.len(), e.stdout.total), (200_000, 200_000));
+    }
+
+    #[test]
     fn exits_and_signals_are_told_apart() {
         let limits = Limits {
-            wall: Duration::from_secs(10),
             memory: Some(1 << 30),
             cpu: Some(20),
+            ..Limits::wall(Duration::from_secs(10))
         };
         let e = run(sh("echo out; echo err >&2; exit 3"), limits).unwrap();
         assert_eq!(e.ending, Ending::Exited(3));
