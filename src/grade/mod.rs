@@ -364,21 +364,67 @@ pub fn grade(opts: &Options, progress: &Progress) -> Result<Graded, GradeError> 
 
     // 2. Link every compiled submission into one program (or, failing that, one each).
     let start = Instant::now();
+    let (programs, apart) = link_all(
+        &lib, &work.0, &subs, &compiled, &mut rows, opts.jobs, limits,
+    );
+    timings.linked_apart = apart;
+    timings.link = start.elapsed();
+
+    // 3. Run each in a process of its own.
+    let start = Instant::now();
+    progress.phase("running", programs.len());
+    let ran = parallel(opts.jobs, &programs, |_, (i, exe)| {
+        let sub = &subs[*i];
+        progress.started(&sub.name);
+        let row = run_one(opts, &work.0, *i, sub, exe, compiled[*i].1);
+        let line = format!("{}: {} ({:.1} s)", sub.name, row.verdict, row.seconds);
+        progress.finished(&sub.name, Some(line));
+        (*i, row)
+    });
+    progress.clear();
+    timings.run = start.elapsed();
+    timings.ran = ran.len();
+    for (i, row) in ran {
+        timings.run_each += Duration::from_secs_f64(row.seconds).saturating_sub(compiled[i].1);
+        rows[i] = Some(row);
+    }
+    Ok(Graded {
+        rows: rows.into_iter().flatten().collect(),
+        notes,
+        timings,
+    })
+}
+
+/// Links every submission that compiled into one program; a submission whose `program`
+/// rustc rejects on its line of the generated `main` becomes a `compile_error` row, and
+/// the rest is linked again. Should the shared link fail otherwise (two submissions
+/// exporting one symbol, say), each is linked on its own. Returns which program runs each
+/// submission, and whether they were linked apart.
+fn link_all(
+    lib: &build::Lib,
+    work: &Path,
+    subs: &[Submission],
+    compiled: &[(Result<PathBuf, CompileError>, Duration)],
+    rows: &mut [Option<Row>],
+    jobs: usize,
+    limits: Limits,
+) -> (Vec<(usize, PathBuf)>, bool) {
     let mut todo: Vec<usize> = (0..subs.len()).filter(|&i| rows[i].is_none()).collect();
+    let mut linked_apart = false;
     let mut programs: Vec<(usize, PathBuf)> = Vec::new();
     // `SYNCKIT_GRADE_LINK=apart` links one program per submission, as the fallback does:
     // for benches/grade.sh, to measure what the shared link saves.
     let apart = std::env::var_os("SYNCKIT_GRADE_LINK").is_some_and(|v| v == "apart");
     if !todo.is_empty() {
-        let shared = work.0.join("grade_all");
+        let shared = work.join("grade_all");
         let mut linked = false;
         for _attempt in 0..if apart { 0 } else { 3 } {
             if todo.is_empty() {
                 linked = true;
                 break;
             }
-            let entries = entries(&subs, &compiled, &todo);
-            match lib.link(&work.0, &entries, &shared, limits) {
+            let entries = entries(subs, compiled, &todo);
+            match lib.link(work, &entries, &shared, limits) {
                 Ok(()) => {
                     programs = todo.iter().map(|&i| (i, shared.clone())).collect();
                     linked = true;
@@ -400,11 +446,11 @@ pub fn grade(opts: &Options, progress: &Progress) -> Result<Graded, GradeError> 
             }
         }
         if !linked {
-            timings.linked_apart = true;
-            let apart = parallel(opts.jobs, &todo, |_, &i| {
-                let exe = work.0.join(format!("grade_{i}"));
-                let entries = entries(&subs, &compiled, &[i]);
-                (i, lib.link(&work.0, &entries, &exe, limits).map(|()| exe))
+            linked_apart = true;
+            let apart = parallel(jobs, &todo, |_, &i| {
+                let exe = work.join(format!("grade_{i}"));
+                let entries = entries(subs, compiled, &[i]);
+                (i, lib.link(work, &entries, &exe, limits).map(|()| exe))
             });
             for (i, result) in apart {
                 match result {
@@ -428,31 +474,7 @@ pub fn grade(opts: &Options, progress: &Progress) -> Result<Graded, GradeError> 
             }
         }
     }
-    timings.link = start.elapsed();
-
-    // 3. Run each in a process of its own.
-    let start = Instant::now();
-    progress.phase("running", programs.len());
-    let ran = parallel(opts.jobs, &programs, |_, (i, exe)| {
-        let sub = &subs[*i];
-        progress.started(&sub.name);
-        let row = run_one(opts, &work.0, *i, sub, exe, compiled[*i].1);
-        let line = format!("{}: {} ({:.1} s)", sub.name, row.verdict, row.seconds);
-        progress.finished(&sub.name, Some(line));
-        (*i, row)
-    });
-    progress.clear();
-    timings.run = start.elapsed();
-    timings.ran = ran.len();
-    for (i, row) in ran {
-        timings.run_each += Duration::from_secs_f64(row.seconds) - compiled[i].1;
-        rows[i] = Some(row);
-    }
-    Ok(Graded {
-        rows: rows.into_iter().flatten().collect(),
-        notes,
-        timings,
-    })
+    (programs, linked_apart)
 }
 
 fn crate_name(i: usize) -> String {
