@@ -347,6 +347,17 @@ const BAD_INPUT: &[(&str, &str)] = &[
          .spawn().unwrap();\n    println!(\"sleeper pid {}\", child.id());\n    \
          synckit::Event::new().named(\"never\").wait();\n}\n",
     ),
+    // Two submissions that export one symbol: the shared link fails, each links alone.
+    (
+        "clash_a.rs",
+        "#[unsafe(no_mangle)]\npub extern \"C\" fn synckit_grade_clash() {}\n\
+         pub fn program() {\n    synckit_grade_clash();\n}\n",
+    ),
+    (
+        "clash_b.rs",
+        "#[unsafe(no_mangle)]\npub extern \"C\" fn synckit_grade_clash() {}\n\
+         pub fn program() {\n    synckit_grade_clash();\n}\n",
+    ),
     ("dup.rs", "pub fn program() {}\n"),
     ("dup/lib.rs", "pub fn program() {}\n"),
 ];
@@ -411,6 +422,13 @@ fn bad_input_gets_a_clear_verdict_each() {
         &stdout[stdout.len().saturating_sub(80)..]
     );
     // Two submissions with one stem: both graded, under names that tell them apart.
+    check("clash_a", "ok", &[]);
+    check("clash_b", "ok", &[]);
+    assert!(
+        ran.stderr.contains("(one program per submission)"),
+        "{}",
+        ran.stderr
+    );
     check("dup.rs", "ok", &[]);
     check("dup/", "ok", &[]);
     // The grandchild a submission started went with it.
