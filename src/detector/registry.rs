@@ -167,6 +167,10 @@ pub(crate) struct Local {
     pub holds: Vec<Hold>,
     /// The policy epoch the holds were recorded under (see `policy::epoch`).
     pub policy_epoch: u64,
+    /// The global state (`policy::fast_state`) under which this thread may take the fast path:
+    /// it equals the current state only while the thread is registered, has no observer, and
+    /// its holds were recorded under the current epoch. 0 otherwise.
+    pub fast_state: u64,
     /// Order edges this thread already registered (allocated at its first nested acquire).
     pub edge_cache: Option<Box<EdgeCache>>,
     /// Who listens to this thread (its closed world), if anyone.
@@ -185,6 +189,7 @@ impl Local {
         id: 0,
         holds: Vec::new(),
         policy_epoch: 0,
+        fast_state: 0,
         edge_cache: None,
         observer: None,
         shared: None,
@@ -222,6 +227,25 @@ impl Local {
         self.policy_epoch = super::policy::epoch();
         self.observer = observer;
         self.shared = Some(shared);
+        self.sync_fast_state();
+    }
+
+    /// Brings the thread's holds and fast-path snapshot up to the current global state: holds
+    /// recorded under another policy epoch are forgotten (possibly stale), and the fast path
+    /// is open only to a thread with no observer (a world's threads take the full path, which
+    /// tells the world everything).
+    pub fn sync_fast_state(&mut self) {
+        let state = super::policy::fast_state();
+        let epoch = state.epoch();
+        if self.policy_epoch != epoch {
+            self.holds.clear();
+            self.policy_epoch = epoch;
+        }
+        self.fast_state = if self.observer.is_none() && state.is_fast() {
+            state.0
+        } else {
+            0
+        };
     }
 
     /// The thread's name as reports show it.
@@ -324,6 +348,27 @@ pub(crate) fn local() -> Option<LocalRef> {
     Some(LocalRef::new(ptr))
 }
 
+/// The calling thread's detector state for the fast path, without registering it (an
+/// unregistered thread's `fast_state` is 0, which sends it to the full path).
+///
+/// # Safety
+///
+/// The caller must not keep the reference while anything else reaches the state: use it in
+/// straight-line code that calls nothing which takes it again (see [`LocalRef`]).
+#[inline(always)]
+pub(crate) unsafe fn local_fast() -> &'static mut Local {
+    let cell: *mut ManuallyDrop<Local> = LOCAL.with(UnsafeCell::get);
+    // SAFETY: the state never goes away (no destructor, see `LOCAL`), and the caller keeps
+    // this the only reference while it uses it.
+    let local = unsafe { &mut *cell.cast::<Local>() };
+    #[cfg(debug_assertions)]
+    assert!(
+        !local.busy,
+        "synckit bug: the detector's thread state was re-entered"
+    );
+    local
+}
+
 /// Runs `f` with the calling thread's state (see [`local`]).
 #[inline(always)]
 pub(crate) fn with_local<R>(f: impl FnOnce(&mut Local) -> R) -> Option<R> {
@@ -399,6 +444,7 @@ pub(crate) fn register_thread(name: &str, observer: Option<Arc<dyn Observer>>) -
                     o.started(local.id, local.name());
                 }
                 local.observer = observer;
+                local.sync_fast_state();
             }
             local.id
         })

@@ -123,6 +123,7 @@ impl Resource {
         self.class
     }
 
+    #[inline(always)]
     pub fn kind(&self) -> Kind {
         self.kind
     }
@@ -161,12 +162,31 @@ impl Resource {
         }
     }
 
+    /// The id, or 0 if none was drawn yet (the fast path leaves a first use to the full one).
+    #[inline(always)]
+    pub fn peek_id(&self) -> u64 {
+        self.id.load(Ordering::Relaxed)
+    }
+
+    /// The identity, under an id already drawn.
+    #[inline(always)]
+    pub fn info_with(&self, id: u64) -> ResourceInfo {
+        ResourceInfo {
+            id,
+            kind: self.kind,
+            name: self.name,
+            class: self.class,
+            created: self.created,
+        }
+    }
+
     /// The name shown in reports.
     pub fn display_name(&self) -> String {
         self.info().display_name()
     }
 
     /// The id if one was ever drawn (a resource without one was never in any graph).
+    #[inline(always)]
     pub fn existing_id(&self) -> Option<u64> {
         match self.id.load(Ordering::Relaxed) {
             0 => None,
@@ -174,10 +194,12 @@ impl Resource {
         }
     }
 
+    #[inline(always)]
     pub(crate) fn mark_in_order_graph(&self) {
         self.in_order_graph.store(true, Ordering::Relaxed);
     }
 
+    #[inline(always)]
     pub(crate) fn in_order_graph(&self) -> bool {
         self.in_order_graph.load(Ordering::Relaxed)
     }

@@ -33,6 +33,7 @@ impl Controller {
                 diverged: false,
             }),
             done: Condvar::new(),
+            _full_path: crate::detector::FullPath::enter(),
         })
     }
 

@@ -192,6 +192,9 @@ struct State {
 pub(crate) struct Controller {
     st: Mutex<State>,
     done: Condvar,
+    /// While a run exists, every thread takes the primitives' full path, which has the
+    /// scheduling points (the detector's fast path skips them).
+    _full_path: crate::detector::FullPath,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
