@@ -33,6 +33,7 @@ pub fn trials() -> Vec<Trial> {
             "harness::every_interleaving_exercise_has_two_mutants",
             crate::mutants::every_interleaving_exercise_has_two_mutants,
         ),
+        Trial::test("harness::a_green_run_is_quiet", a_green_run_is_quiet),
     ]);
     out
 }
@@ -239,6 +240,40 @@ fn exercises_start_as_their_stubs() -> Result<(), Failed> {
         edited.join(", ")
     )
     .into())
+}
+
+/// The project's own run prints no detector report on stderr: every report is collected by
+/// the check that caused it (the stubs' and the mutants' failures are expected, and judged,
+/// not shown). Runs this binary on the exercises whose stubs and mutants raise every kind of
+/// report: a re-entrant acquire (3), every thread blocked (6), a deadlock cycle (7), a
+/// lock-order inversion (8).
+#[cfg(feature = "solutions")]
+fn a_green_run_is_quiet() -> Result<(), Failed> {
+    let exe = std::env::current_exe().map_err(|e| format!("current_exe: {e}"))?;
+    for exercise in ["exercise_3", "exercise_6", "exercise_7", "exercise_8"] {
+        let out = std::process::Command::new(&exe)
+            .arg(exercise)
+            .env("NO_COLOR", "1")
+            .output()
+            .map_err(|e| format!("running the harness: {e}"))?;
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if !out.status.success() {
+            return Err(format!("`{exercise}` failed in the project's own run:\n{stderr}").into());
+        }
+        let noisy: Vec<&str> = stderr
+            .lines()
+            .filter(|l| l.contains("deadlock detector") || l.starts_with("error:"))
+            .collect();
+        if !noisy.is_empty() {
+            return Err(format!(
+                "`{exercise}` passed but wrote {} report line(s) on stderr; a report belongs to \
+                 the check that collected it:\n{stderr}",
+                noisy.len()
+            )
+            .into());
+        }
+    }
+    Ok(())
 }
 
 fn check_eq(got: Vec<&str>, want: Vec<&str>, filter: &str) -> Result<(), Failed> {
