@@ -56,6 +56,9 @@ mod mutants;
 #[path = "course/mutants/all.rs"]
 #[rustfmt::skip]
 mod mutant_code;
+#[cfg(feature = "solutions")]
+#[path = "course/readme.rs"]
+mod readme;
 #[path = "course/schedules.rs"]
 mod schedules;
 #[path = "course/select.rs"]

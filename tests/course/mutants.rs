@@ -787,11 +787,11 @@ pub fn generate_all() -> String {
 
 /// The README's table of wrong fixes.
 pub fn readme_table() -> String {
-    let mut out = String::from("| # | wrong fix | why it fails (check) |\n|---|---|---|\n");
+    let mut out = String::from("| # | wrong fix | why it fails | caught by |\n|---|---|---|---|\n");
     for m in MUTANTS {
         let _ = writeln!(
             out,
-            "| {} | {} | {} (`{}`) |",
+            "| {} | {} | {} | `{}` |",
             m.exercise,
             m.wrong_fix.replace('|', "\\|"),
             m.why_it_fails.replace('|', "\\|"),

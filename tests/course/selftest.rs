@@ -34,6 +34,10 @@ pub fn trials() -> Vec<Trial> {
             crate::mutants::every_interleaving_exercise_has_two_mutants,
         ),
         Trial::test("harness::a_green_run_is_quiet", a_green_run_is_quiet),
+        Trial::test(
+            "harness::readme_is_current",
+            crate::readme::readme_is_current,
+        ),
     ]);
     out
 }
