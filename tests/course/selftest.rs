@@ -35,6 +35,18 @@ pub fn trials() -> Vec<Trial> {
         ),
         Trial::test("harness::a_green_run_is_quiet", a_green_run_is_quiet),
         Trial::test(
+            "harness::a_reentrant_report_names_its_thread",
+            a_reentrant_report_names_its_thread,
+        ),
+        Trial::test(
+            "harness::a_join_cycle_hint_is_about_joins",
+            a_join_cycle_hint_is_about_joins,
+        ),
+        Trial::test(
+            "harness::reports_show_the_learners_frames_only",
+            reports_show_the_learners_frames_only,
+        ),
+        Trial::test(
             "harness::readme_is_current",
             crate::readme::readme_is_current,
         ),
@@ -278,6 +290,82 @@ fn a_green_run_is_quiet() -> Result<(), Failed> {
         }
     }
     Ok(())
+}
+
+/// The failure of the stub's check `name`, from `checks`.
+#[cfg(feature = "solutions")]
+fn stub_failure(
+    checks: Vec<crate::support::Check>,
+    name: &str,
+) -> Result<crate::support::Failure, Failed> {
+    let check = checks
+        .iter()
+        .find(|c| c.name == name)
+        .ok_or_else(|| format!("no check `{name}`"))?;
+    (check.run)()
+        .err()
+        .ok_or_else(|| format!("the stub passes `{name}`").into())
+}
+
+/// Exercise 3's stub stops `main` at a re-entrant acquire: the report itself names the
+/// thread (`Report::threads()`), so tools built on reports need no headline to read.
+#[cfg(feature = "solutions")]
+fn a_reentrant_report_names_its_thread() -> Result<(), Failed> {
+    let f = stub_failure(crate::exercise_3::stub::checks(), "deposit_then_audit")?;
+    let report = f.report.ok_or("the failure has no report")?;
+    let names: Vec<&str> = report.threads().iter().map(|t| t.name.as_str()).collect();
+    if names.contains(&"main") {
+        Ok(())
+    } else {
+        Err(format!(
+            "the re-entrant acquire's report names the threads {names:?}, not `main`:\n{report}"
+        )
+        .into())
+    }
+}
+
+/// Exercise 4's stub holds the tree's RLock while it joins threads that wait for that RLock:
+/// a cycle through a join, whose hint must be about joins, not about lock order.
+#[cfg(feature = "solutions")]
+fn a_join_cycle_hint_is_about_joins() -> Result<(), Failed> {
+    let f = stub_failure(
+        crate::exercise_4::stub::checks(),
+        "child_totals_in_parallel",
+    )?;
+    let report = f.report.ok_or("the failure has no report")?;
+    let hint = report.hint().to_lowercase();
+    if hint.contains("join") && !hint.contains("lock order") && !hint.contains("global order") {
+        Ok(())
+    } else {
+        Err(format!("a join cycle's hint talks about something else:\n{report}").into())
+    }
+}
+
+/// Exercise 7's stub deadlocks under the explorer: the backtraces in its report show the
+/// learner's frames (exercises/exercise_7.rs), none of synckit's, the harness's or the
+/// test runner's.
+#[cfg(feature = "solutions")]
+fn reports_show_the_learners_frames_only() -> Result<(), Failed> {
+    let f = stub_failure(crate::exercise_7::stub::checks(), "five_philosophers_dine")?;
+    let report = f.report.ok_or("the failure has no report")?;
+    let text = crate::support::clean_paths(&report.to_string());
+    let frames: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("at ") && l.ends_with(')'))
+        .collect();
+    let foreign: Vec<&&str> = frames
+        .iter()
+        .filter(|l| !l.contains("(exercises/exercise_7.rs"))
+        .collect();
+    if foreign.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "the report's backtraces show frames outside the learner's code: {foreign:#?}\n{text}"
+        )
+        .into())
+    }
 }
 
 fn check_eq(got: Vec<&str>, want: Vec<&str>, filter: &str) -> Result<(), Failed> {
