@@ -248,48 +248,86 @@ fn a_failing_check_prints_its_report_once() {
     );
 }
 
-/// The lines a child prints, as they come.
-fn lines_of(child: &mut Child) -> Receiver<String> {
-    let stdout = child.stdout.take().expect("piped stdout");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    rx
+/// A running `synckit watch`, and what it has printed so far.
+struct Watch {
+    child: Child,
+    lines: Receiver<String>,
+    seen: Vec<String>,
 }
 
-/// Reads lines until one contains `want`; fails at the deadline (killing the child).
-fn wait_for(lines: &Receiver<String>, want: &str, seen: &mut Vec<String>, child: &mut Child) {
-    let until = Instant::now() + DEADLINE;
-    loop {
-        let left = until.saturating_duration_since(Instant::now());
-        match lines.recv_timeout(left) {
-            Ok(line) => {
-                let found = line.contains(want);
-                seen.push(line);
-                if found {
-                    return;
+impl Watch {
+    fn start(dir: &Path) -> Watch {
+        let mut child = in_copy(front_door(), dir)
+            .arg("watch")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start watch");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
                 }
             }
-            Err(RecvTimeoutError::Timeout) => {
-                let _ = child.kill();
-                panic!(
-                    "no `{want}` within {} s; watch printed:\n{}",
-                    DEADLINE.as_secs(),
-                    seen.join("\n")
-                );
+        });
+        Watch {
+            child,
+            lines,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Reads lines until one contains `want`; fails at the deadline (killing watch).
+    fn expect(&mut self, want: &str) {
+        let until = Instant::now() + DEADLINE;
+        loop {
+            let left = until.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    let found = line.contains(want);
+                    self.seen.push(line);
+                    if found {
+                        return;
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => {
+                    let _ = self.child.kill();
+                    panic!(
+                        "no `{want}` within {} s; watch printed:\n{}",
+                        DEADLINE.as_secs(),
+                        self.seen.join("\n")
+                    );
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    let _ = self.child.wait();
+                    panic!(
+                        "watch ended before `{want}`; it printed:\n{}",
+                        self.seen.join("\n")
+                    );
+                }
             }
-            Err(RecvTimeoutError::Disconnected) => {
-                let _ = child.wait();
-                panic!(
-                    "watch ended before `{want}`; it printed:\n{}",
-                    seen.join("\n")
-                );
+        }
+    }
+
+    /// Types `q` + Enter and waits for watch to end; fails if it does not, or not cleanly.
+    fn quit(mut self) {
+        let stdin = self.child.stdin.as_mut().expect("piped stdin");
+        stdin.write_all(b"q\n").expect("type q");
+        let until = Instant::now() + DEADLINE;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("watch's status") {
+                assert!(status.success(), "watch quit with {status}");
+                return;
             }
+            if Instant::now() > until {
+                let _ = self.child.kill();
+                panic!("watch did not quit on `q`");
+            }
+            // Polls the exit; the deadline above decides.
+            std::thread::sleep(Duration::from_millis(50));
         }
     }
 }
@@ -297,56 +335,20 @@ fn wait_for(lines: &Receiver<String>, want: &str, seen: &mut Vec<String>, child:
 #[test]
 fn watch_checks_again_on_save_and_moves_on() {
     let dir = course_copy("front-door-watch");
-    let mut child = in_copy(front_door(), &dir)
-        .arg("watch")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start watch");
-    let lines = lines_of(&mut child);
-    let mut seen = Vec::new();
+    let mut watch = Watch::start(&dir);
     // It starts on exercise 1, whose stub fails, and waits for a save.
-    wait_for(&lines, "== exercise 1 · Threads", &mut seen, &mut child);
-    wait_for(&lines, "test result: FAILED", &mut seen, &mut child);
-    wait_for(
-        &lines,
-        "save a file to check exercise 1 again",
-        &mut seen,
-        &mut child,
-    );
+    watch.expect("== exercise 1 · Threads");
+    watch.expect("test result: FAILED");
+    watch.expect("save a file to check exercise 1 again");
     // The learner saves a solution: watch checks again, sees it pass, moves on to 2.
     std::fs::copy(
         dir.join("solutions/exercise_1.rs"),
         dir.join("exercises/exercise_1.rs"),
     )
     .expect("save a solution of exercise 1");
-    wait_for(&lines, "== exercise 1 · Threads", &mut seen, &mut child);
-    wait_for(&lines, "✓ exercise 1 passes", &mut seen, &mut child);
-    wait_for(
-        &lines,
-        "== exercise 2 · Race condition",
-        &mut seen,
-        &mut child,
-    );
-    wait_for(
-        &lines,
-        "save a file to check exercise 2 again",
-        &mut seen,
-        &mut child,
-    );
-    let stdin = child.stdin.as_mut().expect("piped stdin");
-    stdin.write_all(b"q\n").expect("type q");
-    let until = Instant::now() + DEADLINE;
-    loop {
-        if let Some(status) = child.try_wait().expect("watch's status") {
-            assert!(status.success(), "watch quit with {status}");
-            break;
-        }
-        if Instant::now() > until {
-            let _ = child.kill();
-            panic!("watch did not quit on `q`");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    watch.expect("== exercise 1 · Threads");
+    watch.expect("✓ exercise 1 passes");
+    watch.expect("== exercise 2 · Race condition");
+    watch.expect("save a file to check exercise 2 again");
+    watch.quit();
 }

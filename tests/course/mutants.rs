@@ -47,6 +47,25 @@ pub struct Mutant {
 /// Exercises whose bug is about interleavings: each needs at least two mutants.
 pub const INTERLEAVING: &[u32] = &[2, 4, 5, 6, 7, 11, 12];
 
+/// Exercise 2's solution: `withdraw`, one critical section.
+const EX2_WITHDRAW: &str = r#"    let mut balance = account.balance.acquire(); // one critical section from here...
+    between(); // the gap, now harmless: nobody else can read the balance
+    if *balance < amount {
+        return false;
+    }
+    *balance -= amount;
+    true // ...to here, where the guard is dropped"#;
+
+/// Exercise 11's solution: `Gate::wait`, the look and the sleep under one lock.
+const EX11_WAIT: &str = r#"        let mut open = self.open.acquire();
+        // One critical section from the look to the sleep, and a look after every wake-up.
+        self.opened.wait_for(&mut open, |open| *open);"#;
+
+/// Exercise 12's solution: `Semaphore::acquire`.
+const EX12_ACQUIRE: &str = r#"        let mut permits = self.permits.acquire();
+        self.freed.wait_while(&mut permits, |free| *free == 0); // looked at under the lock
+        *permits -= 1;"#;
+
 /// Every wrong fix, by exercise.
 pub const MUTANTS: &[Mutant] = &[
     Mutant {
@@ -104,13 +123,7 @@ pub const MUTANTS: &[Mutant] = &[
         check: "two_tellers_withdraw",
         fails: &[Why::LostUpdate],
         edits: &[(
-            r#"    let mut balance = account.balance.acquire(); // one critical section from here...
-    between(); // the gap, now harmless: nobody else can read the balance
-    if *balance < amount {
-        return false;
-    }
-    *balance -= amount;
-    true // ...to here, where the guard is dropped"#,
+            EX2_WITHDRAW,
             r#"    std::thread::sleep(std::time::Duration::from_millis(1)); // let the other teller finish
     let balance = *account.balance.acquire();
     between();
@@ -129,13 +142,7 @@ pub const MUTANTS: &[Mutant] = &[
         check: "two_tellers_withdraw",
         fails: &[Why::Overdrawn],
         edits: &[(
-            r#"    let mut balance = account.balance.acquire(); // one critical section from here...
-    between(); // the gap, now harmless: nobody else can read the balance
-    if *balance < amount {
-        return false;
-    }
-    *balance -= amount;
-    true // ...to here, where the guard is dropped"#,
+            EX2_WITHDRAW,
             r#"    let balance = *account.balance.acquire();
     between();
     if balance < amount {
@@ -546,9 +553,7 @@ pub static TOTAL: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::n
         check: "no_schedule_loses_the_wake_up",
         fails: &[Why::LostWakeUp],
         edits: &[(
-            r#"        let mut open = self.open.acquire();
-        // One critical section from the look to the sleep, and a look after every wake-up.
-        self.opened.wait_for(&mut open, |open| *open);"#,
+            EX11_WAIT,
             r#"        std::thread::sleep(std::time::Duration::from_millis(1)); // the loader goes first
         if self.is_open() {
             return;
@@ -565,9 +570,7 @@ pub static TOTAL: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::n
         check: "no_schedule_loses_the_wake_up",
         fails: &[Why::LostWakeUp],
         edits: &[(
-            r#"        let mut open = self.open.acquire();
-        // One critical section from the look to the sleep, and a look after every wake-up.
-        self.opened.wait_for(&mut open, |open| *open);"#,
+            EX11_WAIT,
             r#"        let open = self.open.acquire();
         if *open {
             return;
@@ -585,9 +588,7 @@ pub static TOTAL: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::n
         check: "no_schedule_loses_the_wake_up",
         fails: &[Why::LostWakeUp],
         edits: &[(
-            r#"        let mut open = self.open.acquire();
-        // One critical section from the look to the sleep, and a look after every wake-up.
-        self.opened.wait_for(&mut open, |open| *open);"#,
+            EX11_WAIT,
             r#"        while !self.is_open() {
             let mut open = self.open.acquire();
             self.opened.wait(&mut open);
@@ -625,12 +626,7 @@ pub static TOTAL: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::n
         why_it_fails: "a spinning thread never sleeps: when the holder does not get to run, it spins forever (a livelock)",
         check: "every_schedule_keeps_count_and_wakes_waiters",
         fails: &[Why::Livelock],
-        edits: &[(
-            r#"        let mut permits = self.permits.acquire();
-        self.freed.wait_while(&mut permits, |free| *free == 0); // looked at under the lock
-        *permits -= 1;"#,
-            "        while !self.try_acquire() {}",
-        )],
+        edits: &[(EX12_ACQUIRE, "        while !self.try_acquire() {}")],
     },
     Mutant {
         exercise: 12,
@@ -640,9 +636,7 @@ pub static TOTAL: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::n
         check: "every_schedule_keeps_count_and_wakes_waiters",
         fails: &[Why::LostWakeUp, Why::Panicked],
         edits: &[(
-            r#"        let mut permits = self.permits.acquire();
-        self.freed.wait_while(&mut permits, |free| *free == 0); // looked at under the lock
-        *permits -= 1;"#,
+            EX12_ACQUIRE,
             r#"        while self.available() == 0 {
             let mut permits = self.permits.acquire();
             self.freed.wait(&mut permits);
