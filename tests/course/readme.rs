@@ -2,7 +2,8 @@
 //! `<!-- output: KEY -->` and `<!-- /output -->`, and `harness::readme_is_current` compares
 //! it with what the code prints now (the tour's reports, exercise 3's failing check, the
 //! line for a filter that names no exercise, the table of wrong fixes). Timings differ from
-//! run to run and are compared as `#`, and blank lines are not compared. `SYNCKIT_BLESS=1` rewrites the stale blocks.
+//! run to run and are compared as `#`; a timeline's events and blank lines are not compared
+//! (see `mask`). `SYNCKIT_BLESS=1` rewrites the stale blocks.
 
 use libtest_mimic::Failed;
 
@@ -117,23 +118,30 @@ fn exercise_3_failure() -> Result<String, String> {
     ))
 }
 
-/// `text` with timings as `#`, runs of spaces as one and no blank lines: what may differ
-/// between two runs (a timeline's column widths follow its timings).
+/// `text` without what may differ between two runs: timings (as `#`), the events of a
+/// timeline (a line that starts with a timing: which events a real run logs depends on who
+/// got there first), runs of spaces (column widths follow the timings) and blank lines.
 fn mask(text: &str) -> String {
     text.lines()
-        .filter(|line| !line.trim().is_empty())
+        .filter(|line| {
+            line.split_whitespace()
+                .next()
+                .is_some_and(|first| !is_timing(first))
+        })
         .map(|line| {
             line.split_whitespace()
-                .map(|word| {
-                    let digits = word.trim_end_matches(['m', 's', 'µ']);
-                    let timing = digits.len() < word.len()
-                        && !digits.is_empty()
-                        && digits.chars().all(|c| c.is_ascii_digit() || c == '.');
-                    if timing { "#" } else { word }
-                })
+                .map(|word| if is_timing(word) { "#" } else { word })
                 .collect::<Vec<_>>()
                 .join(" ")
         })
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// `0.157ms`, `26µs`, `1.5s`.
+fn is_timing(word: &str) -> bool {
+    let digits = word.trim_end_matches(['m', 's', 'µ']);
+    digits.len() < word.len()
+        && !digits.is_empty()
+        && digits.chars().all(|c| c.is_ascii_digit() || c == '.')
 }
