@@ -32,13 +32,14 @@ pub struct Mutant {
     pub exercise: u32,
     /// Its name: the trial is `exercise_N::mutant::NAME`, the file `exercise_N_NAME.rs`.
     pub name: &'static str,
-    /// The wrong fix, in a learner's words.
+    /// The wrong fix (or, for an accepted one, the fix), in a learner's words.
     pub wrong_fix: &'static str,
     /// Why it fails.
     pub why_it_fails: &'static str,
     /// The check that catches it...
     pub check: &'static str,
-    /// ...and the reasons it may fail for (any of them).
+    /// ...and the reasons it may fail for (any of them). None: an accepted fix, which must
+    /// pass every check of its exercise.
     pub fails: &'static [Why],
     /// The edits that turn the solution into the mutant: `(find, replace)`.
     pub edits: &'static [(&'static str, &'static str)],
@@ -66,7 +67,56 @@ const EX12_ACQUIRE: &str = r#"        let mut permits = self.permits.acquire();
         self.freed.wait_while(&mut permits, |free| *free == 0); // looked at under the lock
         *permits -= 1;"#;
 
-/// Every wrong fix, by exercise.
+/// Exercise 3's solution: `deposit`'s body.
+const EX3_DEPOSIT: &str = r#"        let mut ledger = self.ledger.acquire();
+        ledger.balance += amount;
+        ledger.entries.push(amount);
+        // Audit with the guard we already hold: no second acquire.
+        assert!(
+            Self::audit_locked(&ledger),
+            "the books do not add up after a deposit"
+        );
+        ledger.balance // the receipt, read under the same guard"#;
+
+/// Exercise 3 with an `RLock<RefCell<Ledger>>` instead of a `Lock<Ledger>`: the type...
+const EX3_RLOCK_USE: (&str, &str) = (
+    "use synckit::Lock;",
+    "use std::cell::RefCell;\n\nuse synckit::RLock;",
+);
+/// ...the field...
+const EX3_RLOCK_FIELD: (&str, &str) = (
+    "    ledger: Lock<Ledger>,",
+    "    ledger: RLock<RefCell<Ledger>>,",
+);
+/// ...the constructor...
+const EX3_RLOCK_NEW: (&str, &str) = (
+    r#"            ledger: Lock::new(Ledger {
+                balance: opening,
+                entries: vec![opening],
+            })"#,
+    r#"            ledger: RLock::new(RefCell::new(Ledger {
+                balance: opening,
+                entries: vec![opening],
+            }))"#,
+);
+/// ...`audit`...
+const EX3_RLOCK_AUDIT: (&str, &str) = (
+    "Self::audit_locked(&self.ledger.acquire())",
+    "Self::audit_locked(&self.ledger.acquire().borrow())",
+);
+/// ...and `balance`.
+const EX3_RLOCK_BALANCE: (&str, &str) = (
+    "self.ledger.acquire().balance",
+    "self.ledger.acquire().borrow().balance",
+);
+
+/// Exercise 7's solution: the forks in a global order.
+const EX7_FORKS: &str = r#"    let (first, second) = (left.min(right), left.max(right));
+    let _first = table.pick_up(first);
+    let _second = table.pick_up(second);"#;
+
+/// Every wrong fix, by exercise, and (with `fails` empty) the accepted fixes other than the
+/// reference solution, which must pass every check.
 pub const MUTANTS: &[Mutant] = &[
     Mutant {
         exercise: 1,
@@ -193,34 +243,11 @@ pub const MUTANTS: &[Mutant] = &[
         check: "deposit_then_audit",
         fails: &[Why::Panicked],
         edits: &[
+            EX3_RLOCK_USE,
+            EX3_RLOCK_FIELD,
+            EX3_RLOCK_NEW,
             (
-                "use synckit::Lock;",
-                "use std::cell::RefCell;\n\nuse synckit::RLock;",
-            ),
-            (
-                "    ledger: Lock<Ledger>,",
-                "    ledger: RLock<RefCell<Ledger>>,",
-            ),
-            (
-                r#"            ledger: Lock::new(Ledger {
-                balance: opening,
-                entries: vec![opening],
-            })"#,
-                r#"            ledger: RLock::new(RefCell::new(Ledger {
-                balance: opening,
-                entries: vec![opening],
-            }))"#,
-            ),
-            (
-                r#"        let mut ledger = self.ledger.acquire();
-        ledger.balance += amount;
-        ledger.entries.push(amount);
-        // Audit with the guard we already hold: no second acquire.
-        assert!(
-            Self::audit_locked(&ledger),
-            "the books do not add up after a deposit"
-        );
-        ledger.balance // the receipt, read under the same guard"#,
+                EX3_DEPOSIT,
                 r#"        let guard = self.ledger.acquire();
         let mut ledger = guard.borrow_mut(); // kept to the end of the function
         ledger.balance += amount;
@@ -228,14 +255,8 @@ pub const MUTANTS: &[Mutant] = &[
         assert!(self.audit(), "the books do not add up after a deposit");
         ledger.balance"#,
             ),
-            (
-                "Self::audit_locked(&self.ledger.acquire())",
-                "Self::audit_locked(&self.ledger.acquire().borrow())",
-            ),
-            (
-                "self.ledger.acquire().balance",
-                "self.ledger.acquire().borrow().balance",
-            ),
+            EX3_RLOCK_AUDIT,
+            EX3_RLOCK_BALANCE,
         ],
     },
     Mutant {
@@ -391,9 +412,7 @@ pub const MUTANTS: &[Mutant] = &[
             Why::Report(ReportKind::LockOrderInversion),
         ],
         edits: &[(
-            r#"    let (first, second) = (left.min(right), left.max(right));
-    let _first = table.pick_up(first);
-    let _second = table.pick_up(second);"#,
+            EX7_FORKS,
             r#"    let permit = table.waiter().acquire(); // at most four reach for a first fork
     let _first = table.pick_up(left);
     drop(permit); // seated: let the next one in
@@ -644,6 +663,61 @@ pub static TOTAL: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::n
         *self.permits.acquire() -= 1;"#,
         )],
     },
+    Mutant {
+        exercise: 3,
+        name: "alternative_rlock",
+        wrong_fix: "an `RLock<RefCell<Ledger>>`, the borrow ended before `audit`",
+        why_it_fails: "",
+        check: "",
+        fails: &[],
+        edits: &[
+            EX3_RLOCK_USE,
+            EX3_RLOCK_FIELD,
+            EX3_RLOCK_NEW,
+            (
+                EX3_DEPOSIT,
+                r#"        let ledger = self.ledger.acquire();
+        {
+            let mut l = ledger.borrow_mut();
+            l.balance += amount;
+            l.entries.push(amount);
+        } // the RefCell borrow ends before audit() borrows again
+        assert!(self.audit(), "the books do not add up after a deposit");
+        let receipt = ledger.borrow().balance;
+        receipt"#,
+            ),
+            EX3_RLOCK_AUDIT,
+            EX3_RLOCK_BALANCE,
+        ],
+    },
+    Mutant {
+        exercise: 6,
+        name: "alternative_wait_while",
+        wrong_fix: "`wait_while` in `get` instead of the `while` loop",
+        why_it_fails: "",
+        check: "",
+        fails: &[],
+        edits: &[(
+            r#"        while state.items.is_empty() && !state.closed {
+            self.changed.wait(&mut state); // woken: look again
+        }"#,
+            "        self.changed\n            .wait_while(&mut state, |s| s.items.is_empty() && !s.closed);",
+        )],
+    },
+    Mutant {
+        exercise: 7,
+        name: "alternative_waiter",
+        wrong_fix: "a permit from the waiter (4 of them) held from before the first fork until after eating",
+        why_it_fails: "",
+        check: "",
+        fails: &[],
+        edits: &[(
+            EX7_FORKS,
+            r#"    let _seat = table.waiter().acquire(); // four at the table, until the meal is over
+    let _first = table.pick_up(left);
+    let _second = table.pick_up(right);"#,
+        )],
+    },
 ];
 
 /// The mutant's file name, in `tests/course/mutants/`.
@@ -698,20 +772,35 @@ pub fn generate(m: &Mutant, solution: &str) -> Result<String, String> {
             }
         }
     }
-    let mut out = comment(
-        "//!",
-        &format!(
-            "Mutant `{}` of solutions/exercise_{}.rs: a wrong fix, kept so that the course shows \
-             its checks catch it.",
-            m.name, m.exercise
-        ),
-    );
-    out.push_str("//!\n");
-    out.push_str(&comment("//!", &format!("Wrong fix: {}.", m.wrong_fix)));
-    out.push_str(&comment(
-        "//!",
-        &format!("Why it fails: {} (check `{}`).", m.why_it_fails, m.check),
-    ));
+    let mut out = if accepted(m) {
+        let mut out = comment(
+            "//!",
+            &format!(
+                "Variant `{}` of solutions/exercise_{}.rs: another accepted fix, kept so that the \
+                 course shows its checks let it pass.",
+                m.name, m.exercise
+            ),
+        );
+        out.push_str("//!\n");
+        out.push_str(&comment("//!", &format!("Accepted fix: {}.", m.wrong_fix)));
+        out
+    } else {
+        let mut out = comment(
+            "//!",
+            &format!(
+                "Mutant `{}` of solutions/exercise_{}.rs: a wrong fix, kept so that the course \
+                 shows its checks catch it.",
+                m.name, m.exercise
+            ),
+        );
+        out.push_str("//!\n");
+        out.push_str(&comment("//!", &format!("Wrong fix: {}.", m.wrong_fix)));
+        out.push_str(&comment(
+            "//!",
+            &format!("Why it fails: {} (check `{}`).", m.why_it_fails, m.check),
+        ));
+        out
+    };
     out.push_str("//!\n");
     out.push_str(&comment("//!", GENERATED));
     // Wrong on purpose, and generated: no lint applies.
@@ -779,10 +868,10 @@ pub fn generate_all() -> String {
     out
 }
 
-/// The README's table of wrong fixes.
+/// The README's table of wrong fixes, and the accepted fixes other than the solutions.
 pub fn readme_table() -> String {
     let mut out = String::from("| # | wrong fix | why it fails | caught by |\n|---|---|---|---|\n");
-    for m in MUTANTS {
+    for m in MUTANTS.iter().filter(|m| !accepted(m)) {
         let _ = writeln!(
             out,
             "| {} | {} | {} | `{}` |",
@@ -792,29 +881,81 @@ pub fn readme_table() -> String {
             m.check
         );
     }
+    let others: Vec<String> = MUTANTS
+        .iter()
+        .filter(|m| accepted(m))
+        .map(|m| format!("{} ({})", m.wrong_fix, m.exercise))
+        .collect();
+    let _ = writeln!(
+        out,
+        "\nAccepted fixes other than the reference solutions, which must pass every check of \
+         their exercise: {}.",
+        others.join("; ")
+    );
     out
 }
 
-/// The trials of exercise `exercise`'s mutants.
+/// Whether `m` is an accepted fix rather than a wrong one.
+fn accepted(m: &Mutant) -> bool {
+    m.fails.is_empty()
+}
+
+/// The trials of exercise `exercise`'s mutants: `exercise_N::mutant::NAME` for a wrong fix,
+/// `exercise_N::accepted::NAME` for an accepted one.
 pub fn trials(exercise: u32) -> Vec<Trial> {
     MUTANTS
         .iter()
         .filter(|m| m.exercise == exercise)
         .map(|m| {
+            let kind = if accepted(m) { "accepted" } else { "mutant" };
             Trial::test(
-                format!("exercise_{}::mutant::{}", m.exercise, m.name),
-                move || judge(m),
+                format!("exercise_{}::{kind}::{}", m.exercise, m.name),
+                move || {
+                    if accepted(m) {
+                        judge_accepted(m)
+                    } else {
+                        judge(m)
+                    }
+                },
             )
         })
         .collect()
 }
 
+/// The checks of exercise `m.exercise`, instantiated against the mutant `m`.
+fn checks_of(m: &Mutant) -> Vec<crate::support::Check> {
+    #[cfg(not(course_no_mutants))]
+    return crate::mutant_code::checks_of(m.exercise, m.name);
+    #[cfg(course_no_mutants)]
+    return Vec::new();
+}
+
+/// Runs every check against the accepted fix `m` and asserts that each passes.
+fn judge_accepted(m: &Mutant) -> Result<(), Failed> {
+    let checks = checks_of(m);
+    if checks.is_empty() {
+        return Err(format!("no checks for the accepted fix `{}`", m.name).into());
+    }
+    for check in checks {
+        if let Err(f) = (check.run)() {
+            return Err(format!(
+                "the accepted fix `{}` of exercise {} ({}) fails `{}` with {}:\n\n{}",
+                m.name,
+                m.exercise,
+                m.wrong_fix,
+                check.name,
+                f.why.describe(),
+                f.render(m.exercise, check.name, false)
+            )
+            .into());
+        }
+    }
+    Ok(())
+}
+
 /// Runs the mutant's check and asserts that it fails for one of the stated reasons.
 fn judge(m: &Mutant) -> Result<(), Failed> {
-    #[cfg(not(course_no_mutants))]
-    let checks = crate::mutant_code::checks_of(m.exercise, m.name);
-    #[cfg(course_no_mutants)]
-    let checks: Vec<crate::support::Check> = Vec::new();
+    let checks = checks_of(m);
     let check = checks
         .iter()
         .find(|c| c.name == m.check)
@@ -904,7 +1045,10 @@ pub fn mutants_are_current() -> Result<(), Failed> {
 /// every other, and every mutant's check a check of its exercise.
 pub fn every_interleaving_exercise_has_two_mutants() -> Result<(), Failed> {
     for e in crate::catalog::EXERCISES {
-        let n = MUTANTS.iter().filter(|m| m.exercise == e.number).count();
+        let n = MUTANTS
+            .iter()
+            .filter(|m| m.exercise == e.number && !accepted(m))
+            .count();
         let need = if INTERLEAVING.contains(&e.number) {
             2
         } else {

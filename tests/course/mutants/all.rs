@@ -65,6 +65,12 @@ pub mod exercise_12_release_without_notify;
 pub mod exercise_12_spin_on_try_acquire;
 #[path = "exercise_12_look_then_wait_apart.rs"]
 pub mod exercise_12_look_then_wait_apart;
+#[path = "exercise_3_alternative_rlock.rs"]
+pub mod exercise_3_alternative_rlock;
+#[path = "exercise_6_alternative_wait_while.rs"]
+pub mod exercise_6_alternative_wait_while;
+#[path = "exercise_7_alternative_waiter.rs"]
+pub mod exercise_7_alternative_waiter;
 
 /// The checks of each mutant's exercise, against the mutant.
 pub mod checks {
@@ -223,6 +229,21 @@ pub mod checks {
         use super::super::exercise_12_look_then_wait_apart as ex;
         include!("../ex12.rs");
     }
+    pub mod exercise_3_alternative_rlock {
+        #[allow(unused_imports)]
+        use super::super::exercise_3_alternative_rlock as ex;
+        include!("../ex3.rs");
+    }
+    pub mod exercise_6_alternative_wait_while {
+        #[allow(unused_imports)]
+        use super::super::exercise_6_alternative_wait_while as ex;
+        include!("../ex6.rs");
+    }
+    pub mod exercise_7_alternative_waiter {
+        #[allow(unused_imports)]
+        use super::super::exercise_7_alternative_waiter as ex;
+        include!("../ex7.rs");
+    }
 }
 
 /// The checks of the mutant `name` of exercise `exercise`.
@@ -259,6 +280,9 @@ pub fn checks_of(exercise: u32, name: &str) -> Vec<crate::support::Check> {
         (12, "release_without_notify") => checks::exercise_12_release_without_notify::checks(),
         (12, "spin_on_try_acquire") => checks::exercise_12_spin_on_try_acquire::checks(),
         (12, "look_then_wait_apart") => checks::exercise_12_look_then_wait_apart::checks(),
+        (3, "alternative_rlock") => checks::exercise_3_alternative_rlock::checks(),
+        (6, "alternative_wait_while") => checks::exercise_6_alternative_wait_while::checks(),
+        (7, "alternative_waiter") => checks::exercise_7_alternative_waiter::checks(),
         _ => Vec::new(),
     }
 }
