@@ -315,6 +315,18 @@ fn main() -> ExitCode {
     // In this process (the harness) it returns at once.
     synckit::process::hook(worker_functions);
     support::install_panic_hook();
+    // Reports show the learner's frames only: the checks, the dinner table and the harness's
+    // helpers call into the learner's code (and are called back by it).
+    for harness in [
+        "exercises::exercise_",
+        "exercises::table",
+        "exercises::support",
+        "exercises::schedules",
+        "exercises::workers",
+        "exercises::main",
+    ] {
+        synckit::detector::hide_frames(harness);
+    }
     let mut args = Arguments::from_args();
     let color = synckit::detector::color_enabled_stdout();
     let mut trials = trials(color);

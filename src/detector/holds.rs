@@ -28,6 +28,9 @@ pub(crate) enum Taken {
     /// One more count on a hold the thread already has (an RLock re-entry, a second permit
     /// of a semaphore): no edge, and no new hold.
     Again,
+    /// A semaphore's first permit for this thread; the semaphore has `in_all` permits in all
+    /// (which makes it a counting gate for the locks taken while it is held).
+    Permit { in_all: u32 },
 }
 
 /// Records a new hold of `resource` on the calling thread (or, with [`Taken::Again`], one more
@@ -64,18 +67,21 @@ pub(crate) fn on_acquire(
         return (local.id, None);
     }
     let mut report = None;
-    let mut subclass = 0;
-    if let Taken::Blocking { timed, subclass: s } = taken {
-        subclass = s;
-        if info.kind.is_lock() && !local.holds.is_empty() {
-            report = check_order(&mut local, resource, &info, site, timed, subclass);
+    let tag = match taken {
+        Taken::Blocking { timed, subclass } => {
+            if info.kind.is_lock() && !local.holds.is_empty() {
+                report = check_order(&mut local, resource, &info, site, timed, subclass);
+            }
+            subclass
         }
-    }
+        Taken::Permit { in_all } => in_all,
+        Taken::Try | Taken::Again => 0,
+    };
     local.holds.push(Hold {
         resource: info,
         site,
         count: 1,
-        subclass,
+        tag,
         entered_graph: false,
     });
     if local.observer.is_some() {
@@ -112,7 +118,7 @@ pub(crate) fn acquire_fast(
         resource: resource.info_with(id),
         site,
         count: 1,
-        subclass: 0,
+        tag: 0,
         entered_graph: false,
     };
     // SAFETY: the list is empty and its capacity is at least 8 (reserved at registration,
@@ -146,7 +152,7 @@ pub(crate) fn acquire_nested(
         resource: info,
         site,
         count: 1,
-        subclass: 0,
+        tag: 0,
         entered_graph: false,
     });
     Some((local.id, report))

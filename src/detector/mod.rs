@@ -43,7 +43,7 @@ pub(crate) use policy::{
 };
 pub use report::{
     Held, OrderEdge, Report, ReportKind, ThreadState, WaitingFor, color_enabled,
-    color_enabled_stdout, short_backtrace,
+    color_enabled_stdout, hide_frames, short_backtrace,
 };
 pub use resource::Kind;
 pub use watchdog::watchdog;

@@ -64,10 +64,29 @@ pub(crate) struct Hold {
     pub site: Site,
     /// Re-entry count (RLock) or permits held (semaphores).
     pub count: u32,
-    /// Nesting subclass given to `acquire_nested` (0 otherwise).
-    pub subclass: u32,
+    /// For a lock: the nesting subclass given to `acquire_nested` (0 otherwise). For a
+    /// semaphore permit: how many permits the semaphore has in all (a counting gate's k, see
+    /// `lock_order`). See [`Hold::subclass`] and [`Hold::permits_in_all`].
+    pub tag: u32,
     /// Whether an order edge was recorded from this hold (so the lock is in the graph).
     pub entered_graph: bool,
+}
+
+impl Hold {
+    /// The nesting subclass of a lock hold.
+    #[inline(always)]
+    pub fn subclass(&self) -> u32 {
+        self.tag
+    }
+
+    /// How many permits a held semaphore has in all (0 for a lock).
+    pub fn permits_in_all(&self) -> u32 {
+        if self.resource.kind.is_lock() {
+            0
+        } else {
+            self.tag
+        }
+    }
 }
 
 /// A thread as other threads see it (kept by evidence after the thread is gone).

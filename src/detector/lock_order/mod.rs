@@ -109,20 +109,38 @@ pub(crate) fn edge_key(holds: &[Hold], new_key: u64) -> Option<(usize, (u64, u64
     let last = holds.iter().rposition(|h| h.resource.kind.is_lock())?;
     let from = holds[last].resource_key();
     let mut gates = 0u64;
-    for h in &holds[..last] {
+    for (i, h) in holds.iter().enumerate() {
+        // Gates are lock *instances*, even for class members: two different locks of one
+        // class serialise nothing. A sum, not a xor, so that no two gates cancel out.
         if h.resource.kind.is_lock() {
-            // Gates are lock *instances*, even for class members: two different locks of one
-            // class serialise nothing. A sum, not a xor, so that no two gates cancel out.
-            gates = gates.wrapping_add(h.resource.id.wrapping_mul(0xD6E8_FEB8_6659_FD93));
+            if i < last {
+                gates = gates.wrapping_add(h.resource.id.wrapping_mul(0xD6E8_FEB8_6659_FD93));
+            }
+        } else {
+            // A semaphore held anywhere is a counting gate of the edge.
+            gates = gates.wrapping_add(h.resource.id.wrapping_mul(0x9FB2_1C65_1E98_DF25));
         }
     }
     Some((last, (from, new_key, gates)))
 }
 
+/// The counting gates of an acquire: every semaphore the thread holds a permit of, with how
+/// many permits it has in all, sorted by id.
+fn counting_gates(holds: &[Hold]) -> Vec<(u64, u32)> {
+    let mut gates: Vec<(u64, u32)> = holds
+        .iter()
+        .filter(|h| !h.resource.kind.is_lock())
+        .map(|h| (h.resource.id, h.permits_in_all()))
+        .collect();
+    gates.sort_unstable();
+    gates.dedup_by_key(|g| g.0);
+    gates
+}
+
 impl Hold {
     #[inline]
     pub fn resource_key(&self) -> u64 {
-        node_key(&self.resource, self.subclass)
+        node_key(&self.resource, self.subclass())
     }
 }
 
@@ -143,6 +161,10 @@ struct EdgeData {
     timed: bool,
     /// Keys of the locks held (besides `from`) every time this edge was taken.
     gates: Vec<u64>,
+    /// The semaphores a permit of which was held every time this edge was taken, with how
+    /// many permits each has in all (sorted by id): a cycle of n locks whose every edge was
+    /// taken under one semaphore of k < n permits cannot close (at most k threads are in).
+    counting: Vec<(u64, u32)>,
 }
 
 /// The global lock-order graph.
@@ -223,14 +245,25 @@ impl LockOrder {
             .collect();
         gates.sort_unstable();
         gates.dedup();
-        let a = self.node(from_key, &from_hold.resource, from_hold.subclass);
+        let counting = counting_gates(ctx.holds);
+        let a = self.node(from_key, &from_hold.resource, from_hold.subclass());
         let b = self.node(ctx.new_key, &ctx.new, subclass);
         let edge = match self.edge_index.get(&(a, b)).copied() {
             Some(e) => {
                 let data = &mut self.graph[e];
-                let before = data.gates.len();
+                let before = (data.gates.len(), data.counting.clone());
                 data.gates.retain(|g| gates.binary_search(g).is_ok());
-                if data.gates.len() == before {
+                data.counting.retain_mut(|(id, k)| {
+                    match counting.binary_search_by_key(id, |c| c.0) {
+                        // A semaphore released since with more permits: the larger count.
+                        Ok(i) => {
+                            *k = (*k).max(counting[i].1);
+                            true
+                        }
+                        Err(_) => false,
+                    }
+                });
+                if (data.gates.len(), &data.counting) == (before.0, &before.1) {
                     return None; // nothing new: same or wider gates than already known
                 }
                 // Taken with fewer gates than before: this is the acquire a report about
@@ -251,6 +284,7 @@ impl LockOrder {
                         thread: ctx.thread.to_string(),
                         timed: ctx.timed,
                         gates,
+                        counting,
                     },
                 );
                 self.edge_index.insert((a, b), e);
