@@ -132,30 +132,63 @@ pub(crate) fn acquire_fast(
 }
 
 /// A lock acquired under a fast `state` while the thread holds something: the order probe,
-/// then the hold. `None` sends the caller to [`on_acquire`] (see [`acquire_fast`]). Inline
-/// into the caller's one out-of-line nested path.
+/// then the hold, and the thread's id stored in `owner`. The common case — one plain lock
+/// held, the edge to this one already known — is a cache probe and a write; anything else
+/// goes through the general probe. `None` sends the caller to [`on_acquire`] (see
+/// [`acquire_fast`]); `Some(report)` when the acquire closes an inversion.
 #[inline(always)]
 pub(crate) fn acquire_nested(
     resource: &Resource,
     site: Site,
     state: FastState,
-) -> Option<(u64, Option<Box<Report>>)> {
-    // SAFETY: the probe gets this reference passed on and takes the state nowhere else.
+    owner: &AtomicU64,
+) -> Option<Option<Box<Report>>> {
     let id = resource.id();
+    // SAFETY: the probe gets this reference passed on and takes the state nowhere else.
     let local = unsafe { local_fast() };
-    if local.fast_state != state.0 || local.holds.is_empty() {
+    let len = local.holds.len();
+    if local.fast_state != state.0 || len == 0 || len == local.holds.capacity() {
         return None;
     }
-    let info = resource.info_with(id);
-    let report = check_order(local, resource, &info, site, false, 0);
-    local.holds.push(Hold {
-        resource: info,
+    let last = &local.holds[len - 1];
+    let known = len == 1
+        && last.resource.kind.is_lock()
+        && last.resource.class.is_none()
+        && resource.class().is_none()
+        && local
+            .edge_cache
+            .as_ref()
+            .is_some_and(|c| c.contains((last.resource.id, id, 0)));
+    let report = if known {
+        None
+    } else {
+        probe_order(local, resource, &resource.info_with(id), site)
+    };
+    let hold = Hold {
+        resource: resource.info_with(id),
         site,
         count: 1,
         tag: 0,
         entered_graph: false,
-    });
-    Some((local.id, report))
+    };
+    // SAFETY: `len < capacity` was checked above, so slot `len` is allocated.
+    unsafe {
+        local.holds.as_mut_ptr().add(len).write(hold);
+        local.holds.set_len(len + 1);
+    }
+    owner.store(local.id, Ordering::Relaxed);
+    Some(report)
+}
+
+/// The general order probe of a fast nested acquire, out of line.
+#[inline(never)]
+fn probe_order(
+    local: &mut Local,
+    resource: &Resource,
+    info: &ResourceInfo,
+    site: Site,
+) -> Option<Box<Report>> {
+    check_order(local, resource, info, site, false, 0)
 }
 
 /// The bookkeeping of a release under a fast `state`, inline: the last hold popped. `false`

@@ -111,13 +111,9 @@ impl LockCore {
     /// taken while others are held (the order probe), else the full bookkeeping.
     #[inline(never)]
     fn acquired_nested(&self, site: Site, state: detector::FastState) {
-        match acquire_nested(&self.meta, site, state) {
-            Some((me, report)) => {
-                self.owner.store(me, Ordering::Relaxed);
-                if let Some(report) = report {
-                    self.refuse_policy(report);
-                }
-            }
+        match acquire_nested(&self.meta, site, state, &self.owner) {
+            Some(None) => {}
+            Some(Some(report)) => self.refuse_policy(report),
             None => self.acquired_policy(site),
         }
     }

@@ -32,21 +32,22 @@ use super::resource::{ResourceInfo, Site};
 
 const CACHE_SLOTS: usize = 512;
 
-/// Per-thread cache of order edges already registered in the global graph.
+/// Per-thread cache of order edges already registered in the global graph: direct-mapped,
+/// a fixed array (so a probe has no bounds check).
 pub(crate) struct EdgeCache {
-    slots: Box<[(u64, u64, u64)]>,
+    slots: [(u64, u64, u64); CACHE_SLOTS],
 }
 
 impl Default for EdgeCache {
     fn default() -> Self {
         EdgeCache {
-            slots: vec![(0, 0, 0); CACHE_SLOTS].into_boxed_slice(),
+            slots: [(0, 0, 0); CACHE_SLOTS],
         }
     }
 }
 
 impl EdgeCache {
-    #[inline]
+    #[inline(always)]
     fn slot(key: (u64, u64, u64)) -> usize {
         let mixed = key.0.wrapping_mul(0x9E37_79B9_7F4A_7C15)
             ^ key.1.wrapping_mul(0xC2B2_AE3D_27D4_EB4F).rotate_left(17)
@@ -54,7 +55,7 @@ impl EdgeCache {
         (mixed >> 40) as usize % CACHE_SLOTS
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn contains(&self, key: (u64, u64, u64)) -> bool {
         self.slots[Self::slot(key)] == key
     }
