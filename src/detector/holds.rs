@@ -89,11 +89,20 @@ pub(crate) fn on_acquire(
     (local.id, report)
 }
 
+/// Whether the calling thread may take the fast path under `state`: its snapshot equals the
+/// global state. A thread's snapshot is either 0 or a fast state (see `Local::fast_state`),
+/// and the global state is never 0, so this one compare also says the state is fast: the
+/// detector is on, and no controlled run needs the full path.
+#[inline(always)]
+pub(crate) fn fast_ready(state: FastState) -> bool {
+    // SAFETY: one read, nothing else reaches the state meanwhile.
+    let local = unsafe { local_fast() };
+    local.fast_state == state.0
+}
+
 /// The bookkeeping of an uncontended lock acquire under a fast `state` (see [`FastState`]),
-/// inline: when the thread holds nothing, one hold pushed and the thread's id stored in
-/// `owner`. `false` sends the caller to the out-of-line [`acquire_nested`] / [`on_acquire`]:
-/// something is held (the order probe), or the thread's first use, a new policy epoch, an
-/// observer.
+/// inline, when the thread holds nothing: one hold pushed and the thread's id stored in
+/// `owner`. `false` sends the caller to the out-of-line [`acquire_nested`].
 #[inline(always)]
 pub(crate) fn acquire_fast(
     resource: &Resource,
@@ -106,24 +115,59 @@ pub(crate) fn acquire_fast(
     let id = resource.id();
     // SAFETY: straight-line use; nothing else reaches the state meanwhile.
     let local = unsafe { local_fast() };
-    if local.fast_state != state.0 || !local.holds.is_empty() {
-        return false;
-    }
-    // A registered thread's list has room for eight holds (`Local::register`) and this is
-    // the first: writing in place keeps `Vec::push`'s growth call, and with it the register
-    // saves of a non-leaf function, off the fast path (14 of its instructions, measured).
-    debug_assert!(local.holds.capacity() > 0);
+    debug_assert_eq!(
+        local.fast_state, state.0,
+        "callers check `fast_ready` first"
+    );
     let hold = Hold {
         resource: resource.info_with(id),
         site,
         counted: 1,
         tag: 0,
     };
-    // SAFETY: the list is empty and its capacity is at least 8 (reserved at registration,
-    // which `fast_state` matching proves, and never shrunk), so slot 0 is allocated.
+    // A registered thread's list has room for eight holds (`Local::register`), and this is
+    // the first: writing in place keeps `Vec::push`'s growth call, and with it the register
+    // saves of a non-leaf function, off the fast path (14 instructions, measured).
+    debug_assert!(local.holds.capacity() >= 1);
+    let holds = &mut local.holds;
+    if !holds.is_empty() {
+        return false;
+    }
+    // SAFETY: the capacity is at least 8 (reserved at registration, which `fast_state`
+    // matching proves, and never shrunk), so slot 0 is allocated.
     unsafe {
-        local.holds.as_mut_ptr().write(hold);
-        local.holds.set_len(1);
+        holds.as_mut_ptr().write(hold);
+        holds.set_len(1);
+    }
+    owner.store(local.id, Ordering::Relaxed);
+    true
+}
+
+/// The nested acquire's common case: one plain lock held, and the edge from it to `resource`
+/// is the last one this thread took (so it is registered, the whole order probe). The hold is
+/// written and the thread's id stored in `owner`; `false` sends the caller to
+/// [`acquire_nested`]. Callers checked [`fast_ready`].
+#[inline(always)]
+pub(crate) fn acquire_nested_known(resource: &Resource, site: Site, owner: &AtomicU64) -> bool {
+    let id = resource.peek_id();
+    // SAFETY: straight-line use; nothing else reaches the state meanwhile.
+    let local = unsafe { local_fast() };
+    // `last_edge` records plain locks only, so a match says: a lock, no class, no gate.
+    if local.holds.len() != 1 || local.last_edge != (local.holds[0].resource.id, id) {
+        return false;
+    }
+    debug_assert!(local.holds.capacity() >= 2);
+    let hold = Hold {
+        resource: resource.info_with(id),
+        site,
+        counted: 1,
+        tag: 0,
+    };
+    // SAFETY: the capacity is at least 8 (reserved at registration, which `fast_ready`
+    // proves, and never shrunk), so slot 1 is allocated.
+    unsafe {
+        local.holds.as_mut_ptr().add(1).write(hold);
+        local.holds.set_len(2);
     }
     owner.store(local.id, Ordering::Relaxed);
     true
@@ -157,11 +201,19 @@ pub(crate) fn acquire_nested(
             .edge_cache
             .as_ref()
             .is_some_and(|c| c.contains((last.resource.id, id, 0)));
+    let plain = len == 1
+        && last.resource.kind.is_lock()
+        && last.resource.class.is_none()
+        && resource.class().is_none();
+    let from = last.resource.id;
     let report = if known {
         None
     } else {
         probe_order(local, resource, &resource.info_with(id), site)
     };
+    if plain {
+        local.last_edge = (from, id); // registered now, one way or the other
+    }
     let hold = Hold {
         resource: resource.info_with(id),
         site,
@@ -188,17 +240,22 @@ fn probe_order(
     check_order(local, resource, info, site, false, 0)
 }
 
-/// The bookkeeping of a release under a fast `state`, inline: the last hold popped. `false`
-/// sends the caller to [`on_release`] (a hold counted more than once, released out of order,
-/// or the state is not fast for this thread).
+/// The bookkeeping of a release, inline: the last hold popped, when it is this resource's,
+/// taken once and never ordered, and the thread is on the fast path at all (a nonzero
+/// snapshot: registered, no observer). `false` sends the caller to [`on_release`].
+///
+/// Unlike an acquire, a release needs no current global state: popping a hold recorded under
+/// an older policy is harmless, and a thread with no observer is never under a controlled
+/// schedule, so it has no scheduling point to reach.
 #[inline(always)]
-pub(crate) fn release_fast(resource: &Resource, state: FastState) -> bool {
+pub(crate) fn release_fast(resource: &Resource) -> bool {
     // SAFETY: straight-line use, nothing else reaches the state meanwhile.
     let local = unsafe { local_fast() };
-    let id = resource.peek_id();
     match local.holds.last() {
         // Taken once and never ordered (`counted == 1` says both).
-        Some(h) if local.fast_state == state.0 && h.resource.id == id && h.counted == 1 => {
+        Some(h)
+            if local.fast_state != 0 && h.resource.id == resource.peek_id() && h.counted == 1 =>
+        {
             local.holds.pop();
             true
         }

@@ -28,25 +28,30 @@ const OFF: u8 = 3;
 /// one bit test:
 /// - bit 0: SLOW, set whenever the fast path must not be taken (the policy is unset or off,
 ///   or a [`FullPath`] guard is alive); kept in step with the fields below by every update;
-/// - bits 1-2: the policy (`UNSET`, `PANIC`, `LOG`, `OFF`);
-/// - bits 3-23: how many [`FullPath`] guards are alive (controlled runs, which need every
+/// - bit 1: OFF, set when the policy is off and no [`FullPath`] guard is alive (an operation
+///   then does no bookkeeping at all); kept in step like SLOW;
+/// - bits 2-3: the policy (`UNSET`, `PANIC`, `LOG`, `OFF`);
+/// - bits 4-23: how many [`FullPath`] guards are alive (controlled runs, which need every
 ///   operation to take the full path, with its scheduling points);
 /// - bits 24-63: the policy epoch, bumped by every [`set_policy`]: a thread whose holds were
 ///   recorded under another policy forgets them (a release under `Off` unrecords nothing).
-static STATE: AtomicU64 = AtomicU64::new(SLOW | ((UNSET as u64) << 1));
+static STATE: AtomicU64 = AtomicU64::new(SLOW | ((UNSET as u64) << POLICY_SHIFT));
 
 const SLOW: u64 = 1;
-const POLICY_SHIFT: u32 = 1;
+const OFF_BIT: u64 = 1 << 1;
+const POLICY_SHIFT: u32 = 2;
 const POLICY_BITS: u64 = 0b11 << POLICY_SHIFT;
-const FULL_PATH_ONE: u64 = 1 << 3;
-const FULL_PATH_BITS: u64 = ((1 << 24) - 1) & !0b111;
+const FULL_PATH_ONE: u64 = 1 << 4;
+const FULL_PATH_BITS: u64 = ((1 << 24) - 1) & !0b1111;
 const EPOCH_ONE: u64 = 1 << 24;
 
-/// `s` with its SLOW bit recomputed from its fields.
+/// `s` with its SLOW and OFF bits recomputed from its fields.
 fn with_slow_bit(s: u64) -> u64 {
     let policy = ((s & POLICY_BITS) >> POLICY_SHIFT) as u8;
-    let fast = matches!(policy, PANIC | LOG) && s & FULL_PATH_BITS == 0;
-    (s & !SLOW) | u64::from(!fast)
+    let quiet = s & FULL_PATH_BITS == 0;
+    let fast = matches!(policy, PANIC | LOG) && quiet;
+    let off = policy == OFF && quiet;
+    (s & !(SLOW | OFF_BIT)) | u64::from(!fast) | if off { OFF_BIT } else { 0 }
 }
 
 /// Applies `change` to the state (and the SLOW bit), atomically.
@@ -72,7 +77,7 @@ impl FastState {
     /// no bookkeeping at all.
     #[inline(always)]
     pub(crate) fn is_off(self) -> bool {
-        self.0 & (POLICY_BITS | FULL_PATH_BITS) == u64::from(OFF) << POLICY_SHIFT
+        self.0 & OFF_BIT != 0
     }
 
     /// The policy epoch (see `STATE`).

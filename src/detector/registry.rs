@@ -206,6 +206,10 @@ pub(crate) struct Local {
     pub fast_state: u64,
     /// Order edges this thread already registered (allocated at its first nested acquire).
     pub edge_cache: Option<Box<EdgeCache>>,
+    /// The last order edge this thread took between two plain locks (no class, no gate) with
+    /// nothing else held: `(from id, to id)`, known to be registered. Taking it again is the
+    /// nested fast path's whole probe.
+    pub last_edge: (u64, u64),
     /// Who listens to this thread (its closed world), if anyone.
     pub observer: Option<Arc<dyn Observer>>,
     /// Its name and liveness as others see them (set at registration).
@@ -224,6 +228,7 @@ impl Local {
         policy_epoch: 0,
         fast_state: 0,
         edge_cache: None,
+        last_edge: (0, 0),
         observer: None,
         shared: None,
         exited: false,

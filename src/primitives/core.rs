@@ -12,8 +12,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use super::blocking::{self, Deadline, Ended, Sleeper, Slept, Wait};
 use super::raw::RawLock;
 use crate::detector::holds::{
-    Taken, acquire_fast, acquire_nested, forget_resource, on_acquire, on_release, reentrant,
-    release_fast,
+    Taken, acquire_fast, acquire_nested, acquire_nested_known, fast_ready, forget_resource,
+    on_acquire, on_release, reentrant, release_fast,
 };
 use crate::detector::registry::{Waitable, current_thread_id};
 use crate::detector::resource::{Kind, Resource, Site};
@@ -100,7 +100,7 @@ impl LockCore {
     #[inline(always)]
     pub fn acquire_policy(&self, site: Site) {
         let state = detector::fast_state();
-        if state.is_fast() {
+        if fast_ready(state) {
             if self.raw.try_lock_fast() {
                 if !acquire_fast(&self.meta, site, state, &self.owner) {
                     self.acquired_nested(site, state);
@@ -115,8 +115,17 @@ impl LockCore {
 
     /// The bookkeeping of an acquire under a fast state that the inline path left: a lock
     /// taken while others are held (the order probe), else the full bookkeeping.
+    /// A lock taken while others are held: the common case (the edge this thread took last
+    /// time) straight through, the rest a tail call.
     #[inline(never)]
     fn acquired_nested(&self, site: Site, state: detector::FastState) {
+        if !acquire_nested_known(&self.meta, site, &self.owner) {
+            self.acquired_nested_slow(site, state);
+        }
+    }
+
+    #[inline(never)]
+    fn acquired_nested_slow(&self, site: Site, state: detector::FastState) {
         match acquire_nested(&self.meta, site, state, &self.owner) {
             Some(None) => {}
             Some(Some(report)) => self.refuse_policy(report),
@@ -278,14 +287,13 @@ impl LockCore {
     /// Callers guarantee the calling thread holds it (they own a guard).
     #[inline(always)]
     pub fn release(&self) {
-        let state = detector::fast_state();
-        if state.is_fast() && release_fast(&self.meta, state) {
+        if release_fast(&self.meta) {
             self.owner.store(0, Ordering::Relaxed);
             // SAFETY: see `release_full`.
             unsafe { self.raw.unlock() };
             return;
         }
-        if state.is_off() {
+        if detector::fast_state().is_off() {
             // No bookkeeping, and the owner was not recorded (an RLock clears its own).
             // SAFETY: see `release_full`.
             unsafe { self.raw.unlock() };
