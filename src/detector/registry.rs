@@ -159,8 +159,12 @@ pub(crate) trait Waitable: Sync {
 pub(crate) struct Global {
     pub threads: HashMap<u64, Arc<ThreadShared>>,
     pub waiting: HashMap<u64, WaitRecord>,
+    /// What each thread held when it last blocked (empty while it runs), or when it exited
+    /// holding something.
     pub published: HashMap<u64, Vec<Hold>>,
     pub order: LockOrder,
+    /// A buffer the wait-for walk reuses (no allocation per contended park).
+    pub scratch: Vec<u64>,
 }
 
 /// The one accessor for global detector state.
@@ -171,6 +175,7 @@ pub(crate) fn global() -> MutexGuard<'static, Global> {
             waiting: HashMap::new(),
             published: HashMap::new(),
             order: LockOrder::default(),
+            scratch: Vec::new(),
         })
     });
     GLOBAL.lock()

@@ -20,7 +20,7 @@ use petgraph::algo::{astar, tarjan_scc};
 use petgraph::graphmap::DiGraphMap;
 
 use super::observer::Observer;
-use super::registry::{Global, WaitRecord, Waitable, backtraces_everywhere, global, with_local};
+use super::registry::{Global, WaitRecord, Waitable, backtraces_everywhere, global, local};
 use super::report::Report;
 use super::resource::{ResourceInfo, Site};
 
@@ -140,10 +140,7 @@ impl Drop for WaitRegistration<'_> {
         if self.thread == 0 {
             return; // nothing was registered
         }
-        let mut g = global();
-        g.waiting.remove(&self.thread);
-        g.published.remove(&self.thread);
-        drop(g);
+        unregister(&mut global(), self.thread);
         if let Some(o) = &self.observer {
             o.woke(self.thread);
         }
@@ -154,8 +151,7 @@ impl Drop for WaitRegistration<'_> {
 /// checks whether that wait closes a deadlock. On a deadlock the wait is *not* left
 /// registered and the report is returned; the caller judges it.
 pub(crate) fn begin_wait<'a>(spec: &WaitSpec<'a>) -> Result<WaitRegistration<'a>, Box<Report>> {
-    let Some((me, holds, observer)) = with_local(|l| (l.id, l.holds.clone(), l.observer.clone()))
-    else {
+    let Some(local) = local() else {
         // Thread-local teardown: no identity to record a wait under (0 would be shared by
         // every such thread). The wait still happens; the detector just cannot see it.
         return Ok(WaitRegistration {
@@ -164,8 +160,12 @@ pub(crate) fn begin_wait<'a>(spec: &WaitSpec<'a>) -> Result<WaitRegistration<'a>
             _probe: PhantomData,
         });
     };
-    // Capture before taking the global lock: unwinding the stack is the slow part.
-    let backtrace = (!spec.timed && (spec.check || spec.ask_world || backtraces_everywhere()))
+    let (me, observer) = (local.id, local.observer.clone());
+    let untimed = !spec.timed;
+    // A stack for every contended park would cost more than the park: it is captured when
+    // a cycle may close through this wait (below), when a closed world is asked for its
+    // verdict, or on every wait with `SYNCKIT_BACKTRACE=1`. Capture outside the global lock.
+    let backtrace = (untimed && (spec.ask_world || backtraces_everywhere()))
         .then(backtrace::Backtrace::new_unresolved);
     let record = WaitRecord {
         resource: spec.resource,
@@ -177,27 +177,33 @@ pub(crate) fn begin_wait<'a>(spec: &WaitSpec<'a>) -> Result<WaitRegistration<'a>
     };
     let mut g = global();
     g.waiting.insert(me, record);
-    g.published.insert(me, holds);
-    if spec.check
-        && !spec.timed
-        && let Some(cycle) = find_deadlock(&g, me)
-    {
-        let report = Report::deadlock(&g, &cycle);
-        g.waiting.remove(&me);
-        g.published.remove(&me);
-        return Err(Box::new(report));
+    // Published in place: the list is reused, not allocated, on every park.
+    g.published.entry(me).or_default().clone_from(&local.holds);
+    drop(local);
+    if spec.check && untimed && walk(&mut g, me) != Walk::Running {
+        // A cycle may close here: this thread's stack for the report, then the full search
+        // (the state may have changed while the lock was let go).
+        drop(g);
+        let stack = backtrace::Backtrace::new_unresolved();
+        g = global();
+        if let Some(record) = g.waiting.get_mut(&me) {
+            record.backtrace.get_or_insert(stack);
+        }
+        if let Some(cycle) = find_deadlock(&g, me) {
+            let report = Report::deadlock(&g, &cycle);
+            unregister(&mut g, me);
+            return Err(Box::new(report));
+        }
     }
     drop(g);
     if let Some(o) = &observer {
         // Asked before the world hears the thread is blocked, so that the world's own
         // monitor never reaches the same verdict about a wait that returns it.
         if spec.ask_world
-            && !spec.timed
+            && untimed
             && let Some(report) = o.closes(me)
         {
-            let mut g = global();
-            g.waiting.remove(&me);
-            g.published.remove(&me);
+            unregister(&mut global(), me);
             return Err(Box::new(report));
         }
         o.blocked(me, &spec.resource, spec.timed);
@@ -207,4 +213,64 @@ pub(crate) fn begin_wait<'a>(spec: &WaitSpec<'a>) -> Result<WaitRegistration<'a>
         observer,
         _probe: PhantomData,
     })
+}
+
+/// Takes thread `me`'s wait record away (its published holds list stays, emptied, for reuse).
+fn unregister(g: &mut Global, me: u64) {
+    g.waiting.remove(&me);
+    if let Some(holds) = g.published.get_mut(&me) {
+        holds.clear();
+    }
+}
+
+/// What following the owners from a blocking thread found.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Walk {
+    /// Some thread on the way is running (or in a timed wait, or in a wait anyone could end):
+    /// no cycle can close through this wait now. If that thread later blocks on something
+    /// this one holds, its own check finds the cycle.
+    Running,
+    /// The owners lead back to the blocking thread.
+    Cycle,
+    /// Several owners (a bounded semaphore), an exited owner, or a long chain: the full
+    /// search decides.
+    Unclear,
+}
+
+/// Follows the one owner of each wait from `me`, without building a graph: most contended
+/// waits end here at once (the holder is running).
+fn walk(g: &mut Global, me: u64) -> Walk {
+    let mut owners = std::mem::take(&mut g.scratch);
+    let mut cur = me;
+    let mut found = Walk::Unclear;
+    for _ in 0..64 {
+        let Some(wait) = g.waiting.get(&cur) else {
+            found = Walk::Running;
+            break;
+        };
+        owners.clear();
+        if wait.timed || !wait.probe().owners(&mut owners) || owners.is_empty() {
+            found = Walk::Running;
+            break;
+        }
+        let [owner] = owners[..] else {
+            break; // several owners: a branch
+        };
+        if owner == me {
+            found = Walk::Cycle;
+            break;
+        }
+        if owner == cur || !g.is_alive(owner) {
+            // A record about to be cleared (that thread just got it), or an exited owner.
+            found = if owner == cur {
+                Walk::Running
+            } else {
+                Walk::Unclear
+            };
+            break;
+        }
+        cur = owner;
+    }
+    g.scratch = owners;
+    found
 }

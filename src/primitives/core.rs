@@ -201,23 +201,7 @@ impl LockCore {
         how: Delivery,
         subclass: u32,
     ) -> Result<bool, Deadlock> {
-        // A short spin first: most contention ends within a few hundred nanoseconds, and
-        // the detector's bookkeeping is only worth paying for a thread that will park.
-        // (Not under a controlled schedule: no other thread runs while this one spins.)
-        let rounds = if sched::active() { 0 } else { 8u32 };
-        for round in 0..rounds {
-            if round < 4 {
-                for _ in 0..(2 << round) {
-                    std::hint::spin_loop();
-                }
-            } else {
-                std::thread::yield_now();
-            }
-            if !self.raw.is_locked() && self.raw.try_lock() {
-                self.acquired(site, Patience::Wait(deadline), how, subclass)?;
-                return Ok(true);
-            }
-        }
+        // Asking for a lock this thread holds is certain to hang: say so before anything.
         let mut owned = true;
         if detector::enabled() && deadline == Deadline::Never {
             let me = current_thread_id();
@@ -225,6 +209,13 @@ impl LockCore {
                 detector::judge(reentrant(&self.meta, site), how)?;
                 owned = false; // logged once: now block for real, as the code asked
             }
+        }
+        // Spin first, as parking_lot does: most contention ends within a few hundred
+        // nanoseconds, and the detector's bookkeeping is only worth paying for a thread that
+        // will park. (Not under a controlled schedule: no other thread runs meanwhile.)
+        if owned && !sched::active() && self.raw.spin() {
+            self.acquired(site, Patience::Wait(deadline), how, subclass)?;
+            return Ok(true);
         }
         let wait = Wait::on(self, &self.meta, site, deadline, how)
             .owned(owned)
@@ -241,7 +232,7 @@ impl LockCore {
             Ended::Aborted => {
                 sched::abort_unwind();
                 // Already unwinding (a drop that acquires): no longer controlled.
-                self.raw.lock_slow(None);
+                self.raw.lock_slow(None, true);
                 true
             }
         };
@@ -337,12 +328,13 @@ impl Sleeper for InRawLock<'_> {
 
     fn sleep(&mut self, deadline: Deadline) -> Slept {
         match deadline {
+            // The contended acquire spun before it registered its wait: park at once.
             Deadline::Never => {
-                self.got = self.core.raw.lock_slow(None);
+                self.got = self.core.raw.lock_slow(None, false);
                 Slept::Done
             }
             Deadline::At(d) => {
-                if self.core.raw.lock_slow(Some(d)) {
+                if self.core.raw.lock_slow(Some(d), false) {
                     self.got = true;
                     Slept::Done
                 } else {

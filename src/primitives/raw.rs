@@ -105,11 +105,40 @@ impl RawLock {
         }
     }
 
-    /// Spins a little, then parks until the lock is taken (`true`) or `deadline` passes
-    /// (`false`).
-    #[cold]
-    pub fn lock_slow(&self, deadline: Option<Instant>) -> bool {
+    /// Spins as parking_lot does before parking (a few busy rounds, then yields), trying for
+    /// the lock; `true` if it got it. Stops early once some thread is parked (then the lock
+    /// is going to be handed over in queue order, and spinning only delays the park).
+    pub fn spin(&self) -> bool {
         let mut spinwait = SpinWait::new();
+        loop {
+            let state = self.state.load(Ordering::Relaxed);
+            if state & LOCKED == 0 {
+                if self
+                    .state
+                    .compare_exchange_weak(
+                        state,
+                        state | LOCKED,
+                        Ordering::Acquire,
+                        Ordering::Relaxed,
+                    )
+                    .is_ok()
+                {
+                    return true;
+                }
+                continue;
+            }
+            if state & PARKED != 0 || !spinwait.spin() {
+                return false;
+            }
+        }
+    }
+
+    /// Parks until the lock is taken (`true`) or `deadline` passes (`false`); with `spin`,
+    /// spins a little first (callers that already did [`spin`](RawLock::spin) do not again).
+    #[cold]
+    pub fn lock_slow(&self, deadline: Option<Instant>, spin: bool) -> bool {
+        let mut spinwait = SpinWait::new();
+        let mut spin = spin;
         let mut state = self.state.load(Ordering::Relaxed);
         loop {
             if state & LOCKED == 0 {
@@ -125,7 +154,7 @@ impl RawLock {
                 continue;
             }
             // Nobody parked yet: spin a while first, the holder may be about to release.
-            if state & PARKED == 0 && spinwait.spin() {
+            if spin && state & PARKED == 0 && spinwait.spin() {
                 state = self.state.load(Ordering::Relaxed);
                 continue;
             }
@@ -164,6 +193,7 @@ impl RawLock {
                 ParkResult::TimedOut => return false,
             }
             spinwait.reset();
+            spin = true; // woken without the lock: another round, as parking_lot does
             state = self.state.load(Ordering::Relaxed);
         }
     }
@@ -186,7 +216,7 @@ mod tests {
                 std::thread::spawn(move || {
                     for _ in 0..10_000 {
                         if !lock.try_lock_fast() {
-                            assert!(lock.lock_slow(None));
+                            assert!(lock.lock_slow(None, true));
                         }
                         assert_eq!(inside.fetch_add(1, Ordering::SeqCst), 0, "two holders");
                         total.fetch_add(1, Ordering::Relaxed);
@@ -210,7 +240,7 @@ mod tests {
         assert!(lock.try_lock_fast());
         assert!(!lock.try_lock());
         let deadline = Instant::now() + std::time::Duration::from_millis(5);
-        assert!(!lock.lock_slow(Some(deadline)), "the deadline passes");
+        assert!(!lock.lock_slow(Some(deadline), true), "the deadline passes");
         // SAFETY: taken above.
         unsafe { lock.unlock() };
         assert!(lock.try_lock());
