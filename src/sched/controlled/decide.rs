@@ -1,8 +1,6 @@
 //! The scheduler's one decision: after a thread reached a point, blocked or finished, who
 //! runs next (and whether the run is over: everyone finished, a deadlock, the step limit).
 
-use parking_lot::MutexGuard;
-
 use super::choice::Decision;
 use super::trace::{Fail, Label, Step, StepKind};
 use super::{Op, State, Status, Waiting, Why};
@@ -11,19 +9,12 @@ use crate::detector::registry::global;
 use crate::detector::report::StuckIn;
 
 impl State {
-    pub(super) fn wake_all(&self) {
-        for s in &self.slots {
-            s.cv.notify_one();
-        }
-    }
-
     /// Records the run's first failure and tears the run down.
     pub(super) fn fail(&mut self, f: Fail) {
         if self.failure.is_none() {
             self.failure = Some(f);
         }
         self.aborting = true;
-        self.wake_all();
     }
 
     pub(super) fn ready(&self, i: usize) -> bool {
@@ -118,9 +109,6 @@ impl State {
             next.timed_out = timing_out;
         }
         self.current = chosen;
-        if chosen != me {
-            self.slots[chosen].cv.notify_one();
-        }
         Some(chosen)
     }
 
@@ -134,13 +122,5 @@ impl State {
             .collect();
         let g = global();
         Report::everyone_blocked(&g, &blocked, StuckIn::Schedule)
-    }
-
-    /// Waits (releasing the lock) until `me` holds the baton or the run is torn down.
-    pub(super) fn wait_for_baton(st: &mut MutexGuard<'_, State>, me: usize) {
-        let cv = st.slots[me].cv.clone();
-        while st.current != me && !st.aborting {
-            cv.wait(st);
-        }
     }
 }

@@ -10,6 +10,11 @@ use proptest::prelude::*;
 
 use crate::sched::controlled::Chooser;
 
+/// The default size of a simulated thread's stack: as a spawned std thread's, since the code
+/// under test was written for one (and a report resolves its backtrace on it). Mapped once
+/// per search and reused; only the pages a thread touches are ever committed.
+const DEFAULT_STACK: usize = 2 << 20;
+
 /// How [`explore`](super::explore) picks schedules.
 ///
 /// # Examples
@@ -32,6 +37,7 @@ pub struct Config {
     pub(super) max_shrink_runs: usize,
     pub(super) time_limit: Option<Duration>,
     pub(super) quiet: bool,
+    pub(super) stack_size: usize,
 }
 
 #[derive(Clone, Debug)]
@@ -67,6 +73,7 @@ impl Config {
             max_shrink_runs: 500,
             time_limit: None,
             quiet: true,
+            stack_size: DEFAULT_STACK,
         }
     }
 
@@ -142,10 +149,24 @@ impl Config {
         self
     }
 
-    /// The wall-clock deadline of one schedule's closed world (default 10 s): a thread that
-    /// spins or blocks outside synckit makes the schedule fail as stalled.
+    /// The wall-clock deadline of one schedule (default 10 s). A schedule's threads run one
+    /// at a time on one OS thread, and a thread that blocks or spins outside synckit (a std
+    /// lock, a channel, a busy loop with no synckit operation) cannot be switched away from:
+    /// a watchdog on the caller's thread then fails the schedule as stalled once this much
+    /// time passed without it finishing (the stuck OS thread is left behind).
+    ///
+    /// # Panics
+    ///
+    /// [`explore`](super::explore) panics on a zero deadline.
     pub fn deadline(mut self, deadline: Duration) -> Self {
         self.deadline = deadline;
+        self
+    }
+
+    /// The stack size of each simulated thread (default 2 MiB, as a std thread's). Stacks
+    /// are reused across schedules; raise it for deep recursion in the code under test.
+    pub fn stack_size(mut self, bytes: usize) -> Self {
+        self.stack_size = bytes.max(64 << 10);
         self
     }
 

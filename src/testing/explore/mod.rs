@@ -4,14 +4,18 @@ mod config;
 mod failure;
 mod search;
 mod shrink;
+mod watch;
 
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 pub use config::{Config, Deviation, ParseScheduleError, Schedule, schedules};
 pub use failure::{Failure, FailureKind, Stats};
 
+use crate::error::UsageError;
 use crate::thread::JoinHandle;
 use search::Explorer;
+use watch::{Cancelled, Waited, Watch};
 
 /// What one schedule's run gives the body: which schedule this is, and a spawn shorthand.
 #[derive(Debug)]
@@ -35,7 +39,8 @@ impl Run {
     ///
     /// # Panics
     ///
-    /// If the OS cannot create a thread.
+    /// Outside a schedule's run (the body's own threads spawn simulated threads, which
+    /// cannot fail), if the OS cannot create a thread.
     #[track_caller]
     pub fn spawn<F, T>(&self, name: &str, f: F) -> JoinHandle<T>
     where
@@ -114,10 +119,37 @@ pub fn explore<F>(config: Config, body: F) -> Result<Stats, Failure>
 where
     F: Fn(&Run) + Send + Sync + 'static,
 {
-    let explorer = Explorer {
-        config,
-        body: Arc::new(body),
-        runs: 0,
-    };
-    explorer.search()
+    if config.deadline.is_zero() {
+        panic!("{}", UsageError::ZeroDeadline);
+    }
+    crate::detector::install_panic_hook();
+    let watch = Arc::new(Watch::default());
+    let deadline = config.deadline;
+    let explorer = Explorer::new(config, Arc::new(body), watch.clone());
+    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    // The search runs on a worker, whose schedules' threads are coroutines on it; this
+    // thread is the watchdog for a schedule stuck outside synckit (see `watch`).
+    let worker = std::thread::Builder::new()
+        .name("synckit-explore".to_string())
+        .spawn(move || {
+            let result = std::panic::catch_unwind(AssertUnwindSafe(|| explorer.search()));
+            if let Err(payload) = &result
+                && payload.is::<Cancelled>()
+            {
+                return; // the watchdog gave up on this search already
+            }
+            let _ = tx.send(result);
+        })
+        .expect("synckit::testing::explore: failed to spawn its worker thread");
+    match watch.wait(&rx, deadline) {
+        Waited::Done(result) => {
+            let _ = worker.join();
+            result.unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        }
+        // The worker is stuck in the code under test: left behind, cancelled.
+        Waited::Stalled(failure) => Err(failure),
+        Waited::Vanished => {
+            panic!("synckit::testing::explore: the search's worker thread vanished")
+        }
+    }
 }

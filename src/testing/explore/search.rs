@@ -1,14 +1,20 @@
-//! The search: one schedule's run in a fresh closed world, and the strategies that pick the
-//! schedules (random, bounded-exhaustive depth-first, replay).
+//! The search: one schedule's run (its threads as coroutines on the explorer's OS thread),
+//! and the strategies that pick the schedules (random, bounded-exhaustive depth-first,
+//! replay).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::config::{Config, Mode};
 use super::failure::Stats;
+use super::watch::Watch;
 use super::{Failure, Run};
-use crate::sched::controlled::{Chooser, Controller, Decision, Fail, Record, Rng};
-use crate::world::Outcome;
+use crate::detector::observer::Observer;
+use crate::detector::registry::register_thread;
+use crate::sched::Job;
+use crate::sched::controlled::{
+    Chooser, Controller, Decision, Record, Rng, StackPool, run_schedule,
+};
 
 type Body = Arc<dyn Fn(&Run) + Send + Sync>;
 
@@ -16,41 +22,51 @@ pub(super) struct Explorer {
     pub(super) config: Config,
     pub(super) body: Body,
     pub(super) runs: usize,
+    pool: StackPool,
+    watch: Arc<Watch>,
+    /// The explorer's OS thread can no longer drive a run (a teardown abandoned threads that
+    /// waited for each other while unwinding): each later schedule runs on a fresh thread.
+    tainted: bool,
 }
 
 impl Explorer {
+    pub(super) fn new(config: Config, body: Body, watch: Arc<Watch>) -> Self {
+        let pool = StackPool::new(config.stack_size);
+        Explorer {
+            config,
+            body,
+            runs: 0,
+            pool,
+            watch,
+            tainted: false,
+        }
+    }
+
     pub(super) fn run(&mut self, chooser: Chooser, seed: Option<u64>) -> Record {
         let index = self.runs;
         self.runs += 1;
-        let ctl = Controller::new(chooser, self.config.max_steps);
-        let world = crate::world::Config::default()
-            .deadline(self.config.deadline)
-            .timeline(0)
-            .loud_panics(!self.config.quiet);
+        let ctl = Controller::new(chooser, self.config.max_steps, self.config.quiet);
+        self.watch.starting(&ctl, index, seed);
         let body = self.body.clone();
-        let root = ctl.clone();
-        let outcome =
-            crate::world::check_with(world, move || root.run_root(|| body(&Run { index, seed })));
-        if let Outcome::Stalled(report) = &outcome {
-            ctl.fail(Fail::Stalled(Box::new(report.clone())));
-        }
-        if !ctl.finish(Duration::from_secs(5)) {
-            ctl.abort();
-            // Threads blocked outside synckit cannot be unwound: they are left parked.
-            let _ = ctl.finish(Duration::from_secs(1));
-        }
-        let mut record = ctl.record();
-        if record.failure.is_none() {
-            record.failure = match outcome {
-                Outcome::Ok(()) => None,
-                Outcome::Deadlock(r) | Outcome::Stalled(r) => Some(Fail::Detector(Box::new(r))),
-                Outcome::Panicked(p) => Some(Fail::Panic {
-                    thread: p.thread,
-                    message: p.message,
-                    at: None,
-                }),
-            };
-        }
+        let observer: Arc<dyn Observer> = ctl.clone();
+        let main: Job = Box::new(move || {
+            register_thread("main", Some(observer));
+            body(&Run { index, seed });
+        });
+        let record = if self.tainted {
+            let size = self.config.stack_size;
+            let ctl = &ctl;
+            let outcome = std::thread::scope(|s| {
+                s.spawn(move || run_schedule(ctl, &mut StackPool::new(size), main).0)
+                    .join()
+            });
+            outcome.unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        } else {
+            let (record, tainted) = run_schedule(&ctl, &mut self.pool, main);
+            self.tainted = tainted;
+            record
+        };
+        self.watch.finished();
         record
     }
 
@@ -65,6 +81,7 @@ impl Explorer {
             Mode::Random { schedules, seed } => {
                 let base = seed.or_else(env_seed).unwrap_or_else(fresh_seed);
                 stats.seed = Some(base);
+                self.watch.base_seed(base);
                 let mut seeds = Rng::new(base);
                 let mut seed = base;
                 for i in 0..schedules {

@@ -116,7 +116,7 @@ impl Explorer {
 }
 
 /// Where a run left the default schedule.
-fn deviations(decisions: &[Decision]) -> Vec<Deviation> {
+pub(super) fn deviations(decisions: &[Decision]) -> Vec<Deviation> {
     decisions
         .iter()
         .filter(|d| d.chosen != d.default)
