@@ -165,8 +165,10 @@ pub(crate) fn begin_wait<'a>(spec: &WaitSpec<'a>) -> Result<WaitRegistration<'a>
         });
     };
     // Capture before taking the global lock: unwinding the stack is the slow part.
-    let backtrace = (!spec.timed && (spec.check || spec.ask_world || backtraces_everywhere()))
-        .then(backtrace::Backtrace::new_unresolved);
+    let backtrace = (!spec.timed
+        && (spec.check || spec.ask_world || backtraces_everywhere())
+        && observer.as_ref().is_none_or(|o| o.backtraces()))
+    .then(backtrace::Backtrace::new_unresolved);
     let record = WaitRecord {
         resource: spec.resource,
         probe: spec.probe as *const (dyn Waitable + 'static),

@@ -67,6 +67,8 @@ pub(crate) struct Decision {
     pub me: usize,
     /// Its how-many-th decision this was (with `me`: the deviation key).
     pub nth: u32,
+    /// The threads that could run, when the search asked for them (a depth-first search
+    /// branches on them; other searches leave this empty).
     pub runnable: Vec<usize>,
     /// What the default schedule picks: `me` at an ordinary point; the next thread after
     /// `me` (cyclically) at a yield point or when `me` blocked or finished.
@@ -81,12 +83,13 @@ pub(crate) struct Decision {
 impl Decision {
     /// Preemptions it costs to pick `t` here: switching away from a thread that could go on
     /// costs one, except at a yield point, where *staying* costs one (the thread asked to let
-    /// the others go first). Switches forced by a block or an exit are free.
+    /// the others go first; a decision is recorded only where another thread could run).
+    /// Switches forced by a block or an exit are free.
     pub fn cost(&self, t: usize) -> u32 {
         if !self.me_runnable {
             0
         } else if self.yielding {
-            u32::from(t == self.me && self.runnable.len() > 1)
+            u32::from(t == self.me)
         } else {
             u32::from(t != self.me)
         }

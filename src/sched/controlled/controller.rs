@@ -19,8 +19,10 @@ use crate::detector::{DeadlockPanic, Held, Policy, panic_location, panic_message
 
 impl Controller {
     /// A run whose first thread (slot 0, `main`) runs first. `quiet`: its threads' panics
-    /// stay off the panic hook (the failure shows the one that matters).
-    pub(crate) fn new(chooser: Chooser, max_steps: usize, quiet: bool) -> Arc<Self> {
+    /// stay off the panic hook (the failure shows the one that matters). `shown`: the run
+    /// is the one a failure shows, so its threads capture backtraces when they block (the
+    /// slow part of blocking, skipped while searching).
+    pub(crate) fn new(chooser: Chooser, max_steps: usize, quiet: bool, shown: bool) -> Arc<Self> {
         Arc::new(Controller {
             st: Mutex::new(State {
                 slots: vec![Slot::new("main", None)],
@@ -29,15 +31,17 @@ impl Controller {
                 steps: 0,
                 max_steps,
                 chooser,
-                decisions: Vec::new(),
-                trace: Vec::new(),
+                decisions: Vec::with_capacity(64),
+                trace: Vec::with_capacity(256),
                 preemptions: 0,
                 switches: 0,
                 failure: None,
                 aborting: false,
                 diverged: false,
+                scratch: Vec::with_capacity(8),
             }),
             quiet,
+            shown,
         })
     }
 
@@ -211,6 +215,10 @@ impl Observer for Controller {
 
     fn collects_panics(&self) -> bool {
         self.quiet
+    }
+
+    fn backtraces(&self) -> bool {
+        self.shown
     }
 
     fn closes(&self, thread: u64) -> Option<Report> {

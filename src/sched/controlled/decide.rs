@@ -1,7 +1,7 @@
 //! The scheduler's one decision: after a thread reached a point, blocked or finished, who
 //! runs next (and whether the run is over: everyone finished, a deadlock, the step limit).
 
-use super::choice::Decision;
+use super::choice::{Chooser, Decision};
 use super::trace::{Fail, Label, Step, StepKind};
 use super::{Op, State, Status, Waiting, Why};
 use crate::detector::Report;
@@ -46,19 +46,27 @@ impl State {
             return None;
         }
         let me_runnable = matches!(why, Why::Point(_));
-        let mut runnable: Vec<usize> = (0..self.slots.len())
-            .filter(|&i| match self.slots[i].status {
+        // One buffer for every decision of the run: most runs record no runnable sets.
+        let mut runnable = std::mem::take(&mut self.scratch);
+        runnable.clear();
+        for i in 0..self.slots.len() {
+            let can = match self.slots[i].status {
                 Status::Runnable => i != me || me_runnable,
                 Status::Blocked => self.ready(i),
                 Status::Finished => false,
-            })
-            .collect();
+            };
+            if can {
+                runnable.push(i);
+            }
+        }
         let mut timing_out = false;
         if runnable.is_empty() {
-            runnable = (0..self.slots.len())
-                .filter(|&i| self.slots[i].status == Status::Blocked && self.slots[i].timed)
-                .collect();
+            runnable.extend(
+                (0..self.slots.len())
+                    .filter(|&i| self.slots[i].status == Status::Blocked && self.slots[i].timed),
+            );
             if runnable.is_empty() {
+                self.scratch = runnable;
                 if self.slots.iter().any(|s| s.status == Status::Blocked) {
                     let report = self.deadlock_report();
                     self.fail(Fail::Deadlock(Box::new(report)));
@@ -82,10 +90,15 @@ impl State {
             let index = self.decisions.len();
             let (pick, diverged) = self.chooser.pick(index, (me, nth), &runnable, default);
             self.diverged |= diverged;
+            // Only a depth-first search reads the alternatives back (to branch on them).
+            let alternatives = match self.chooser {
+                Chooser::Prefix(_) => runnable.clone(),
+                _ => Vec::new(),
+            };
             let d = Decision {
                 me,
                 nth,
-                runnable,
+                runnable: alternatives,
                 default,
                 chosen: pick,
                 me_runnable,
@@ -95,6 +108,7 @@ impl State {
             self.decisions.push(d);
             pick
         };
+        self.scratch = runnable;
         if me_runnable && chosen != me {
             self.switches += 1;
             self.trace.push(Step {

@@ -220,6 +220,8 @@ struct State {
     failure: Option<Fail>,
     aborting: bool,
     diverged: bool,
+    /// The runnable set of the decision being made (kept to reuse its allocation).
+    scratch: Vec<usize>,
 }
 
 /// One controlled run: the scheduler's state, shared by the run's coroutines (one OS thread)
@@ -228,6 +230,8 @@ pub(crate) struct Controller {
     st: Mutex<State>,
     /// Whether panics of the run's threads stay off the panic hook.
     quiet: bool,
+    /// Whether the run is the one a failure shows (its threads capture backtraces).
+    shown: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::config::{Config, Mode};
+use super::config::{Config, Mode, Schedule};
 use super::failure::Stats;
 use super::watch::Watch;
 use super::{Failure, Run};
@@ -43,9 +43,14 @@ impl Explorer {
     }
 
     pub(super) fn run(&mut self, chooser: Chooser, seed: Option<u64>) -> Record {
+        self.run_as(chooser, seed, false)
+    }
+
+    /// Runs one schedule; `shown`: it is the run a failure shows (see [`Explorer::shown`]).
+    fn run_as(&mut self, chooser: Chooser, seed: Option<u64>, shown: bool) -> Record {
         let index = self.runs;
         self.runs += 1;
-        let ctl = Controller::new(chooser, self.config.max_steps, self.config.quiet);
+        let ctl = Controller::new(chooser, self.config.max_steps, self.config.quiet, shown);
         self.watch.starting(&ctl, index, seed);
         let body = self.body.clone();
         let observer: Arc<dyn Observer> = ctl.clone();
@@ -68,6 +73,19 @@ impl Explorer {
         };
         self.watch.finished();
         record
+    }
+
+    /// The failing schedule once more, as the failure shows it: its threads capture their
+    /// backtraces when they block (skipped while searching: it is most of what blocking
+    /// costs). Falls back to `record` if the replay does not fail the same way (a body that
+    /// is not deterministic).
+    pub(super) fn shown(&mut self, record: Record, schedule: &Schedule) -> Record {
+        let again = self.run_as(schedule.chooser(), None, true);
+        let same = match (&again.failure, &record.failure) {
+            (Some(a), Some(b)) => std::mem::discriminant(a) == std::mem::discriminant(b),
+            _ => false,
+        };
+        if same { again } else { record }
     }
 
     fn out_of_time(&self, start: Instant) -> bool {

@@ -19,7 +19,9 @@ impl Explorer {
         let original = deviations(&record.decisions);
         let (from, from_switches) = (original.len(), record.switches);
         if !self.config.shrink {
-            return describe(record, Schedule::new(original), found_by, seeds, None);
+            let schedule = Schedule::new(original);
+            let record = self.shown(record, &schedule);
+            return describe(record, schedule, found_by, seeds, None);
         }
         let mut budget = self.config.max_shrink_runs;
         let (mut best, mut kept) = self.ddmin(record, original, &mut budget);
@@ -45,9 +47,11 @@ impl Explorer {
             }
         }
         let runs = self.config.max_shrink_runs - budget;
+        let schedule = Schedule::new(kept);
+        let best = self.shown(best, &schedule);
         describe(
             best,
-            Schedule::new(kept),
+            schedule,
             found_by,
             seeds,
             Some((from, from_switches, runs)),
