@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use common::with_deadline;
 use synckit::detector::ReportKind;
-use synckit::testing::{self, Config, FailureKind, Run, SemaphoreLike};
+use synckit::testing::{self, Budget, Config, FailureKind, Run, SemaphoreLike};
 use synckit::thread::yield_point;
 use synckit::{Barrier, Condition, Event, Lock, Semaphore};
 
@@ -340,15 +340,212 @@ fn a_semaphore_with_a_missing_notify_is_found() {
 #[test]
 fn the_fixed_semaphore_and_synckits_pass_every_schedule() {
     with_deadline(120, "correct semaphores", || {
-        let mine = testing::explore_semaphore(Config::exhaustive(2), 1, |n| {
+        // Complete searches, however slow the debug build: budgets of their own.
+        let limit = Duration::from_secs(100);
+        let mine = testing::explore_semaphore(Config::exhaustive(2).time_limit(limit), 1, |n| {
             LockCondSemaphore::new(n, true)
         })
         .unwrap();
         assert!(mine.complete, "{mine}");
         // Two permits, three workers: preemption bound 2 is 16 427 schedules (20 s); 1 is
         // 1 843.
-        let kit = testing::explore_semaphore(Config::exhaustive(1), 2, Semaphore::new).unwrap();
+        let kit =
+            testing::explore_semaphore(Config::exhaustive(1).time_limit(limit), 2, Semaphore::new)
+                .unwrap();
         assert!(kit.complete, "{kit}");
+    });
+}
+
+// ---------------------------------------------------------------------------------------
+// Bug 5: a semaphore whose acquire waits with `if`: barging is a schedule like any other
+// ---------------------------------------------------------------------------------------
+
+/// A semaphore from a Lock and a Condition whose `acquire` waits with `if`, not `while`.
+struct IfSemaphore {
+    permits: Lock<usize>,
+    freed: Condition,
+    notify_all: bool,
+}
+
+impl IfSemaphore {
+    fn new(permits: usize, notify_all: bool) -> Self {
+        IfSemaphore {
+            permits: Lock::new(permits).named("permits"),
+            freed: Condition::new().named("freed"),
+            notify_all,
+        }
+    }
+}
+
+impl SemaphoreLike for IfSemaphore {
+    fn acquire(&self) {
+        let mut permits = self.permits.acquire();
+        if *permits == 0 {
+            self.freed.wait(&mut permits); // the bug: another thread may take it first
+        }
+        // Wraps instead of panicking, so that what catches the bug is the explorer's check.
+        *permits = permits.wrapping_sub(1);
+    }
+    fn try_acquire(&self) -> bool {
+        let mut permits = self.permits.acquire();
+        let got = *permits > 0;
+        if got {
+            *permits -= 1;
+        }
+        got
+    }
+    fn release(&self) {
+        let mut permits = self.permits.acquire();
+        *permits = permits.wrapping_add(1);
+        drop(permits);
+        if self.notify_all {
+            self.freed.notify_all();
+        } else {
+            self.freed.notify(1);
+        }
+    }
+    fn available(&self) -> usize {
+        *self.permits.acquire()
+    }
+}
+
+fn assert_barged(failure: &testing::Failure) {
+    assert_eq!(failure.kind(), FailureKind::Panic, "{failure}");
+    assert!(
+        failure
+            .message()
+            .contains("acquire() returned without a permit"),
+        "{failure}"
+    );
+    // The thread that came back without a permit is one of the two waiters or the barger.
+    let thread = failure.thread().unwrap_or("?");
+    assert!(
+        ["waiter-1", "waiter-2", "barger"].contains(&thread),
+        "{failure}"
+    );
+}
+
+#[test]
+fn an_if_wait_semaphore_fails_explore_semaphore_every_run() {
+    with_deadline(120, "if-wait semaphore", || {
+        for notify_all in [true, false] {
+            // Bounded-exhaustive: deterministic, so "every run" is every run.
+            let failure = testing::explore_semaphore(Config::exhaustive(2), 1, move |n| {
+                IfSemaphore::new(n, notify_all)
+            })
+            .unwrap_err();
+            assert_barged(&failure);
+            // Random: whatever the seed.
+            for seed in 1..=3 {
+                let failure =
+                    testing::explore_semaphore(Config::random(20_000).seed(seed), 1, move |n| {
+                        IfSemaphore::new(n, notify_all)
+                    })
+                    .unwrap_err();
+                assert_barged(&failure);
+            }
+        }
+        // The same scenarios pass with `while` (the correct semaphore) and with synckit's:
+        // see `the_fixed_semaphore_and_synckits_pass_every_schedule`.
+    });
+}
+
+#[test]
+fn a_barger_takes_the_permit_between_the_notify_and_the_wake_up() {
+    // Written out by hand: one waiter, and a thread that takes the permit first. The
+    // scheduler offers the interleaving where the barger runs after the notify and before
+    // the woken waiter has its lock back.
+    with_deadline(60, "barging by hand", || {
+        let failure = testing::explore(Config::exhaustive(1), |run| {
+            let sem = Arc::new(IfSemaphore::new(0, false));
+            let waiter = {
+                let sem = sem.clone();
+                run.spawn("waiter", move || {
+                    sem.acquire();
+                    assert_ne!(
+                        sem.available(),
+                        usize::MAX,
+                        "the waiter took a permit nobody gave"
+                    );
+                })
+            };
+            yield_point(); // the default schedule lets the waiter go first: it waits
+            sem.release();
+            let barger = {
+                let sem = sem.clone();
+                run.spawn("barger", move || sem.acquire())
+            };
+            sem.release();
+            let _ = barger.join();
+            let _ = waiter.join();
+        })
+        .unwrap_err();
+        assert_eq!(failure.kind(), FailureKind::Panic, "{failure}");
+        assert!(failure.message().contains("nobody gave"), "{failure}");
+        let lanes = failure.lanes();
+        assert!(lanes.contains("notify `freed`"), "{failure}");
+    });
+}
+
+// ---------------------------------------------------------------------------------------
+// Bounded by default, honest always
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn a_search_too_big_for_its_budget_says_it_is_not_a_proof() {
+    with_deadline(120, "budget", || {
+        // Preemption bound 3 on the bounded queue is far more than a few seconds of
+        // schedules: the default budget (5 s, 100,000 schedules) stops it.
+        let stats = testing::explore(Config::exhaustive(3), producers_and_consumers).unwrap();
+        assert!(!stats.complete, "{stats}");
+        let stopped = stats.stopped.expect("stopped at a budget");
+        assert!(
+            matches!(stopped, Budget::Time(t) if t == Duration::from_secs(5))
+                || stopped == Budget::Schedules(100_000),
+            "{stats}"
+        );
+        let text = stats.to_string();
+        assert!(text.starts_with("stopped at the budget"), "{text}");
+        assert!(text.contains("not a proof"), "{text}");
+        // A budget of one's own, and the same honesty.
+        let stats = testing::explore(
+            Config::exhaustive(3).max_schedules(50),
+            producers_and_consumers,
+        )
+        .unwrap();
+        assert_eq!(stats.stopped, Some(Budget::Schedules(50)), "{stats}");
+        assert_eq!(stats.schedules, 50, "{stats}");
+        // A complete search says what it covered.
+        let stats = testing::explore(Config::delay_bounded(1), producers_and_consumers).unwrap();
+        assert!(stats.complete && stats.stopped.is_none(), "{stats}");
+        let text = stats.to_string();
+        assert!(
+            text.starts_with("complete: every schedule within delay bound 1 passed"),
+            "{text}"
+        );
+        // A random sample is never a proof.
+        let stats = testing::explore(Config::random(20).seed(1), producers_and_consumers).unwrap();
+        assert!(stats.complete, "{stats}");
+        assert!(stats.to_string().contains("not a proof"), "{stats}");
+    });
+}
+
+#[test]
+fn a_shrink_that_runs_out_of_replays_says_so() {
+    with_deadline(60, "shrink budget", || {
+        // The `if` bug needs two preemptions; one replay cannot show that none is needed.
+        let failure = testing::explore(Config::exhaustive(2).max_shrink_runs(1), consumers(false))
+            .unwrap_err();
+        let text = failure.to_string();
+        assert!(!text.contains("already minimal"), "{text}");
+        assert!(
+            text.contains("shrink budget ran out") || text.contains("the whole shrink budget"),
+            "{text}"
+        );
+        assert!(text.contains("Config::max_shrink_runs"), "{text}");
+        // With room to shrink, it says it is minimal only once it checked.
+        let failure = testing::explore(Config::exhaustive(2), consumers(false)).unwrap_err();
+        assert!(!failure.to_string().contains("shrink budget"), "{failure}");
     });
 }
 
@@ -368,7 +565,12 @@ fn a_correct_bounded_queue_passes_every_schedule_within_two_delays() {
     // schedule, forced switches included: 3 781 schedules within 2 delays (~6 s in a debug
     // build on 2 cores).
     with_deadline(240, "bounded queue", || {
-        let stats = testing::explore(Config::delay_bounded(2), producers_and_consumers).unwrap();
+        // A complete search, however slow the debug build: a budget of its own.
+        let stats = testing::explore(
+            Config::delay_bounded(2).time_limit(Duration::from_secs(200)),
+            producers_and_consumers,
+        )
+        .unwrap();
         assert!(stats.complete, "{stats}");
         assert_eq!(stats.diverged, 0, "{stats}");
         assert!(stats.schedules > 1000, "{stats}");

@@ -117,8 +117,8 @@ mod ops;
 
 #[cfg(feature = "testing")]
 pub use explore::{
-    Config, Deviation, Failure, FailureKind, ParseScheduleError, Run, Schedule, Stats, explore,
-    schedules,
+    Budget, Config, Deviation, Failure, FailureKind, ParseScheduleError, Run, Schedule, Stats,
+    explore, schedules,
 };
 #[cfg(feature = "testing")]
 pub use model::{

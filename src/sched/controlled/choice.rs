@@ -60,6 +60,26 @@ impl Chooser {
     }
 }
 
+/// What a thread's next step touches, for the partial-order reduction: two steps that touch
+/// different primitives commute (either order leaves the same state), so a search need not
+/// try both orders. Code between synckit operations is invisible and assumed not to race
+/// (the explorer's model: threads switch only at synckit operations); a step that may touch
+/// anything (a yield point, a spawn, a join, a thread's start or a scope's end) is `Any`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Footprint {
+    /// One primitive, by its detector id.
+    Res(u64),
+    /// Anything: dependent on every other step.
+    Any,
+}
+
+impl Footprint {
+    /// Whether the two steps commute.
+    pub fn independent(self, other: Footprint) -> bool {
+        matches!((self, other), (Footprint::Res(a), Footprint::Res(b)) if a != b)
+    }
+}
+
 /// One place where more than one thread could run, as the run took it.
 #[derive(Clone, Debug)]
 pub(crate) struct Decision {
@@ -70,6 +90,8 @@ pub(crate) struct Decision {
     /// The threads that could run, when the search asked for them (a depth-first search
     /// branches on them; other searches leave this empty).
     pub runnable: Vec<usize>,
+    /// What each of `runnable`'s next step touches (same order; with `runnable` only).
+    pub pending: Vec<Footprint>,
     /// What the default schedule picks: `me` at an ordinary point; the next thread after
     /// `me` (cyclically) at a yield point or when `me` blocked or finished.
     pub default: usize,
@@ -81,6 +103,15 @@ pub(crate) struct Decision {
 }
 
 impl Decision {
+    /// What `t`'s next step touches here (`Any` if unknown).
+    pub fn footprint(&self, t: usize) -> Footprint {
+        self.runnable
+            .iter()
+            .position(|&r| r == t)
+            .and_then(|i| self.pending.get(i).copied())
+            .unwrap_or(Footprint::Any)
+    }
+
     /// Preemptions it costs to pick `t` here: switching away from a thread that could go on
     /// costs one, except at a yield point, where *staying* costs one (the thread asked to let
     /// the others go first; a decision is recorded only where another thread could run).
@@ -117,11 +148,23 @@ mod tests {
     }
 
     #[test]
+    fn steps_on_different_primitives_commute_and_nothing_else_does() {
+        let (a, b) = (Footprint::Res(1), Footprint::Res(2));
+        assert!(a.independent(b) && b.independent(a));
+        assert!(
+            !a.independent(a),
+            "two steps on one primitive do not commute"
+        );
+        assert!(!a.independent(Footprint::Any) && !Footprint::Any.independent(b));
+    }
+
+    #[test]
     fn preemption_costs_follow_the_rules() {
         let d = Decision {
             me: 0,
             nth: 0,
             runnable: vec![0, 1],
+            pending: Vec::new(),
             default: 0,
             chosen: 0,
             me_runnable: true,

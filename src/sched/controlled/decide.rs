@@ -91,14 +91,18 @@ impl State {
             let (pick, diverged) = self.chooser.pick(index, (me, nth), &runnable, default);
             self.diverged |= diverged;
             // Only a depth-first search reads the alternatives back (to branch on them).
-            let alternatives = match self.chooser {
-                Chooser::Prefix(_) => runnable.clone(),
-                _ => Vec::new(),
+            let (alternatives, pending) = match self.chooser {
+                Chooser::Prefix(_) => (
+                    runnable.clone(),
+                    runnable.iter().map(|&i| self.slots[i].pending).collect(),
+                ),
+                _ => (Vec::new(), Vec::new()),
             };
             let d = Decision {
                 me,
                 nth,
                 runnable: alternatives,
+                pending,
                 default,
                 chosen: pick,
                 me_runnable,

@@ -36,13 +36,13 @@ mod decide;
 mod runtime;
 mod trace;
 
-pub(crate) use choice::{Chooser, Decision, Rng};
+pub(crate) use choice::{Chooser, Decision, Footprint, Rng};
 pub(crate) use runtime::{StackPool, run_schedule};
 pub(crate) use trace::{Fail, Label, Record, Step, StepKind};
 
 use super::{Op, Park};
 use crate::detector::registry::Hold;
-use crate::detector::resource::Resource;
+use crate::detector::resource::{Kind, Resource};
 use runtime::Runtime;
 
 thread_local! {
@@ -185,6 +185,8 @@ struct Slot {
     /// What it holds (from the detector's observer calls), for a stall report, which cannot
     /// read a running thread's own detector state.
     holds: Vec<Hold>,
+    /// What its next step touches, once it waits at a point or in a park.
+    pending: Footprint,
 }
 
 impl Slot {
@@ -200,6 +202,7 @@ impl Slot {
             decisions: 0,
             scope,
             holds: Vec::new(),
+            pending: Footprint::Any,
         }
     }
 }
@@ -261,6 +264,12 @@ pub(crate) fn schedule_point(op: Op, label: Label) {
             label,
         });
     }
+    st.slots[me].pending = match (op, label) {
+        (Op::Yield | Op::Spawn | Op::Join, _) | (_, Label::None | Label::Thread(_)) => {
+            Footprint::Any
+        }
+        (_, Label::Res(info)) => Footprint::Res(info.id),
+    };
     // No switches while a thread unwinds (outside a teardown, `panicking` is this thread's
     // own: no other coroutine is ever suspended mid-unwind then). Its panic is recorded
     // before anyone else runs.
@@ -325,6 +334,11 @@ fn park_thread(label: Label, timed: bool, ready: Ready<'_>) -> Park {
     };
     let version = st.version;
     let slot = &mut st.slots[me];
+    // Its retry touches what it waits on; a join waits on a thread's exit, any step's end.
+    slot.pending = match label {
+        Label::Res(info) if info.kind != Kind::Thread => Footprint::Res(info.id),
+        _ => Footprint::Any,
+    };
     slot.status = Status::Blocked;
     slot.waiting = Some(waiting);
     slot.blocked_at = version;

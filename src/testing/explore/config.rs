@@ -15,6 +15,12 @@ use crate::sched::controlled::Chooser;
 /// per search and reused; only the pages a thread touches are ever committed.
 const DEFAULT_STACK: usize = 2 << 20;
 
+/// How long a search may run by default ([`Config::time_limit`]).
+const DEFAULT_TIME_LIMIT: Duration = Duration::from_secs(5);
+
+/// How many schedules an exhaustive search may run by default ([`Config::max_schedules`]).
+const DEFAULT_SCHEDULES: usize = 100_000;
+
 /// How [`explore`](super::explore) picks schedules.
 ///
 /// # Examples
@@ -35,9 +41,10 @@ pub struct Config {
     pub(super) max_steps: usize,
     pub(super) shrink: bool,
     pub(super) max_shrink_runs: usize,
-    pub(super) time_limit: Option<Duration>,
+    pub(super) time_limit: Duration,
     pub(super) quiet: bool,
     pub(super) stack_size: usize,
+    pub(super) reduction: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -51,7 +58,7 @@ pub(super) enum Mode {
         /// Count every deviation from the default schedule (delay bounding), not only
         /// preemptions.
         delays: bool,
-        max_schedules: Option<usize>,
+        max_schedules: usize,
     },
     Replay(Schedule),
 }
@@ -71,9 +78,10 @@ impl Config {
             max_steps: 20_000,
             shrink: true,
             max_shrink_runs: 500,
-            time_limit: None,
+            time_limit: DEFAULT_TIME_LIMIT,
             quiet: true,
             stack_size: DEFAULT_STACK,
+            reduction: true,
         }
     }
 
@@ -101,7 +109,7 @@ impl Config {
         Config::with_mode(Mode::Exhaustive {
             bound: preemption_bound,
             delays: false,
-            max_schedules: None,
+            max_schedules: DEFAULT_SCHEDULES,
         })
     }
 
@@ -114,7 +122,7 @@ impl Config {
         Config::with_mode(Mode::Exhaustive {
             bound: delay_bound,
             delays: true,
-            max_schedules: None,
+            max_schedules: DEFAULT_SCHEDULES,
         })
     }
 
@@ -131,21 +139,24 @@ impl Config {
         self
     }
 
-    /// Stops an exhaustive search after `n` schedules
-    /// ([`Stats::complete`](super::Stats::complete) is then false). For a random search, the
-    /// number of schedules.
+    /// Stops an exhaustive search after `n` schedules (default 100,000;
+    /// [`Stats::complete`](super::Stats::complete) is then false and
+    /// [`Stats::stopped`](super::Stats::stopped) says why). For a random search, the number of
+    /// schedules. `usize::MAX` lifts the budget.
     pub fn max_schedules(mut self, n: usize) -> Self {
         match &mut self.mode {
-            Mode::Exhaustive { max_schedules, .. } => *max_schedules = Some(n),
+            Mode::Exhaustive { max_schedules, .. } => *max_schedules = n,
             Mode::Random { schedules, .. } => *schedules = n,
             Mode::Replay(_) => {}
         }
         self
     }
 
-    /// Stops the search (not a shrink in progress) once this much time has passed.
+    /// Stops the search (not a shrink in progress) once this much time has passed
+    /// (default 5 s: every search is bounded; [`Stats`](super::Stats) then says it stopped
+    /// at the budget, not a proof). `Duration::MAX` lifts the limit.
     pub fn time_limit(mut self, limit: Duration) -> Self {
-        self.time_limit = Some(limit);
+        self.time_limit = limit;
         self
     }
 
@@ -160,6 +171,21 @@ impl Config {
     /// [`explore`](super::explore) panics on a zero deadline.
     pub fn deadline(mut self, deadline: Duration) -> Self {
         self.deadline = deadline;
+        self
+    }
+
+    /// Whether a bounded-exhaustive search uses its partial-order reduction (default: yes).
+    ///
+    /// Two steps of different threads on different primitives (an acquire of one lock and a
+    /// notify of another condition, say) lead to the same state in either order, so the
+    /// search tries one order only (sleep sets, Godefroid 1996). It assumes what the explorer
+    /// assumes anyway, that code between two synckit operations does not race with other
+    /// threads' code (put a [`yield_point`](crate::thread::yield_point) where it does: a
+    /// yield, like a spawn or a join, commutes with nothing). Combined with a preemption or
+    /// delay bound, the reduction can in rare cases drop a schedule within the bound whose
+    /// equivalent costs more than the bound; turn it off to compare.
+    pub fn reduction(mut self, on: bool) -> Self {
+        self.reduction = on;
         self
     }
 

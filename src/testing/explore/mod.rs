@@ -10,7 +10,7 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 pub use config::{Config, Deviation, ParseScheduleError, Schedule, schedules};
-pub use failure::{Failure, FailureKind, Stats};
+pub use failure::{Budget, Failure, FailureKind, Stats};
 
 use crate::error::UsageError;
 use crate::thread::JoinHandle;

@@ -6,14 +6,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::config::{Config, Mode, Schedule};
-use super::failure::Stats;
+use super::failure::{Budget, Search, Stats};
 use super::watch::Watch;
 use super::{Failure, Run};
 use crate::detector::observer::Observer;
 use crate::detector::registry::register_thread;
 use crate::sched::Job;
 use crate::sched::controlled::{
-    Chooser, Controller, Decision, Record, Rng, StackPool, run_schedule,
+    Chooser, Controller, Decision, Footprint, Record, Rng, StackPool, run_schedule,
 };
 
 type Body = Arc<dyn Fn(&Run) + Send + Sync>;
@@ -89,12 +89,16 @@ impl Explorer {
     }
 
     fn out_of_time(&self, start: Instant) -> bool {
-        self.config.time_limit.is_some_and(|l| start.elapsed() >= l)
+        start.elapsed() >= self.config.time_limit
     }
 
     pub(super) fn search(mut self) -> Result<Stats, Failure> {
         let start = Instant::now();
-        let mut stats = Stats::new();
+        let mut stats = Stats::new(match self.config.mode {
+            Mode::Random { .. } => Search::Random,
+            Mode::Exhaustive { bound, delays, .. } => Search::Exhaustive { bound, delays },
+            Mode::Replay(_) => Search::Replay,
+        });
         match self.config.mode.clone() {
             Mode::Random { schedules, seed } => {
                 let base = seed.or_else(env_seed).unwrap_or_else(fresh_seed);
@@ -112,7 +116,8 @@ impl Explorer {
                         );
                         return Err(self.fail(record, found_by, Some((seed, base))));
                     }
-                    if self.out_of_time(start) {
+                    if self.out_of_time(start) && i + 1 < schedules {
+                        stats.stopped = Some(Budget::Time(self.config.time_limit));
                         break;
                     }
                     seed = seeds.next_u64();
@@ -125,9 +130,13 @@ impl Explorer {
                 max_schedules,
             } => {
                 let time_limit = self.config.time_limit;
-                let mut stop = |stats: &Stats| {
-                    max_schedules.is_some_and(|m| stats.schedules >= m)
-                        || time_limit.is_some_and(|l| start.elapsed() >= l)
+                let mut stop = |stats: &mut Stats| {
+                    if stats.schedules >= max_schedules {
+                        stats.stopped = Some(Budget::Schedules(max_schedules));
+                    } else if start.elapsed() >= time_limit {
+                        stats.stopped = Some(Budget::Time(time_limit));
+                    }
+                    stats.stopped.is_some()
                 };
                 match self.dfs(bound, delays, &mut stats, &mut stop) {
                     Dfs::Failed(record) => {
@@ -164,14 +173,34 @@ impl Explorer {
         bound: u32,
         delays: bool,
         stats: &mut Stats,
-        stop: &mut dyn FnMut(&Stats) -> bool,
+        stop: &mut dyn FnMut(&mut Stats) -> bool,
     ) -> Dfs {
         struct Node {
             d: Decision,
             tried: Vec<usize>,
             /// The bound's cost of the choices above this one.
             before: u32,
+            /// The sleep set (partial-order reduction): threads whose next step, taken here,
+            /// would only lead to schedules equivalent to ones already explored.
+            sleep: Vec<(usize, Footprint)>,
         }
+        let reduce = self.config.reduction;
+        // Godefroid's sleep sets: a child inherits its parent's sleeping threads, and the
+        // siblings explored before it, whose next step commutes with the step taken.
+        let child_sleep = |n: &Node| -> Vec<(usize, Footprint)> {
+            if !reduce {
+                return Vec::new();
+            }
+            let taken = n.d.chosen;
+            let step = n.d.footprint(taken);
+            let explored = n.tried.iter().filter(|&&t| t != taken);
+            n.sleep
+                .iter()
+                .copied()
+                .chain(explored.map(|&t| (t, n.d.footprint(t))))
+                .filter(|&(t, f)| t != taken && f.independent(step))
+                .collect()
+        };
         let cost = |d: &Decision, t: usize| {
             if delays {
                 u32::from(t != d.default)
@@ -189,13 +218,14 @@ impl Explorer {
             }
             stack.truncate(prefix.len());
             for d in record.decisions.into_iter().skip(prefix.len()) {
-                let before = stack
-                    .last()
-                    .map_or(0, |n| n.before + cost(&n.d, n.d.chosen));
+                let (before, sleep) = stack.last().map_or((0, Vec::new()), |n| {
+                    (n.before + cost(&n.d, n.d.chosen), child_sleep(n))
+                });
                 stack.push(Node {
                     tried: vec![d.chosen],
                     d,
                     before,
+                    sleep,
                 });
             }
             // Backtrack to the deepest choice with an untried thread within the bound.
@@ -203,10 +233,11 @@ impl Explorer {
                 let Some(node) = stack.last_mut() else {
                     return Dfs::Complete;
                 };
-                let alt =
-                    node.d.runnable.iter().copied().find(|&t| {
-                        !node.tried.contains(&t) && node.before + cost(&node.d, t) <= bound
-                    });
+                let alt = node.d.runnable.iter().copied().find(|&t| {
+                    !node.tried.contains(&t)
+                        && !node.sleep.iter().any(|&(s, _)| s == t)
+                        && node.before + cost(&node.d, t) <= bound
+                });
                 if let Some(t) = alt {
                     node.tried.push(t);
                     node.d.chosen = t;
@@ -229,7 +260,7 @@ pub(super) enum Dfs {
 }
 
 impl Stats {
-    pub(super) fn new() -> Self {
+    pub(super) fn new(search: Search) -> Self {
         Stats {
             schedules: 0,
             complete: false,
@@ -237,6 +268,8 @@ impl Stats {
             seed: None,
             max_preemptions: 0,
             diverged: 0,
+            stopped: None,
+            search,
         }
     }
 

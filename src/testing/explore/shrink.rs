@@ -2,7 +2,7 @@
 //! with fewer preemptions.
 
 use super::config::{Deviation, Schedule};
-use super::failure::{Failure, Stats, describe};
+use super::failure::{Failure, Search, Shrunk, Stats, describe};
 use super::search::{Dfs, Explorer};
 use crate::sched::controlled::{Decision, Record};
 
@@ -27,9 +27,12 @@ impl Explorer {
         let (mut best, mut kept) = self.ddmin(record, original, &mut budget);
         let mut bound = 0;
         while bound < best.preemptions && budget > 0 {
-            let mut scratch = Stats::new();
+            let mut scratch = Stats::new(Search::Exhaustive {
+                bound,
+                delays: false,
+            });
             let mut left = budget;
-            let mut stop = |s: &Stats| s.schedules >= left;
+            let mut stop = |s: &mut Stats| s.schedules >= left;
             let outcome = self.dfs(bound, false, &mut scratch, &mut stop);
             left = left.saturating_sub(scratch.schedules);
             budget = left;
@@ -47,6 +50,8 @@ impl Explorer {
             }
         }
         let runs = self.config.max_shrink_runs - budget;
+        // Out of replays before every smaller candidate was tried: say so, not "minimal".
+        let exhausted = budget == 0;
         let schedule = Schedule::new(kept);
         let best = self.shown(best, &schedule);
         describe(
@@ -54,7 +59,12 @@ impl Explorer {
             schedule,
             found_by,
             seeds,
-            Some((from, from_switches, runs)),
+            Some(Shrunk {
+                from,
+                from_switches,
+                runs,
+                exhausted,
+            }),
         )
     }
 
