@@ -282,7 +282,7 @@ where
         // A controlled run: the thread is a coroutine of the run, not an OS thread.
         let packet: Packet<T> = Arc::new(Mutex::new(None));
         let job = sim_body(name.to_string(), observer, exit.clone(), packet.clone(), f);
-        sched::spawn(name, None, Box::new(job));
+        sched::spawn(name, None, exit.meta.id(), Box::new(job));
         return JoinHandle {
             inner: Inner::Sim {
                 name: name.to_string(),
@@ -368,7 +368,7 @@ impl<'scope> Scope<'scope, '_> {
             let job: sched::Job = unsafe {
                 std::mem::transmute::<Box<dyn FnOnce() + Send + 'scope>, sched::Job>(job)
             };
-            sched::spawn(name, Some(scope_key(self.inner)), job);
+            sched::spawn(name, Some(scope_key(self.inner)), exit.meta.id(), job);
             return ScopedJoinHandle {
                 inner: ScopedInner::Sim(packet),
                 exit,

@@ -30,7 +30,7 @@ pub(crate) type Job = Box<dyn FnOnce() + Send + 'static>;
 
 /// Never called without the `testing` feature (callers check [`active`]).
 #[inline(always)]
-pub(crate) fn spawn(_name: &str, _scope: Option<usize>, _job: Job) {}
+pub(crate) fn spawn(_name: &str, _scope: Option<usize>, _exit: u64, _job: Job) {}
 
 #[inline(always)]
 pub(crate) fn note_panic(_payload: &(dyn std::any::Any + Send)) {}

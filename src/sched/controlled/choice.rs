@@ -30,8 +30,13 @@ impl Rng {
 pub(crate) enum Chooser {
     /// Uniformly at random.
     Random(Rng),
-    /// The i-th decision takes `prefix[i]`; the default schedule after it (DFS).
-    Prefix(Vec<usize>),
+    /// The i-th decision takes `prefix[i]`; the default schedule after it (DFS), avoiding
+    /// the threads of the sleep set, which starts as `sleep` after the prefix (see
+    /// [`Footprint`]; empty without the partial-order reduction).
+    Prefix {
+        prefix: Vec<usize>,
+        sleep: Vec<(usize, Footprint)>,
+    },
     /// The default schedule, except where a deviation keyed `(thread, its n-th decision)`
     /// names a runnable thread (replay and shrinking).
     Deviations(HashMap<(usize, u32), usize>),
@@ -47,7 +52,7 @@ impl Chooser {
     ) -> (usize, bool) {
         match self {
             Chooser::Random(rng) => (runnable[rng.below(runnable.len())], false),
-            Chooser::Prefix(prefix) => match prefix.get(index) {
+            Chooser::Prefix { prefix, .. } => match prefix.get(index) {
                 Some(t) if runnable.contains(t) => (*t, false),
                 Some(_) => (default, true),
                 None => (default, false),
@@ -60,23 +65,35 @@ impl Chooser {
     }
 }
 
-/// What a thread's next step touches, for the partial-order reduction: two steps that touch
-/// different primitives commute (either order leaves the same state), so a search need not
-/// try both orders. Code between synckit operations is invisible and assumed not to race
-/// (the explorer's model: threads switch only at synckit operations); a step that may touch
-/// anything (a yield point, a spawn, a join, a thread's start or a scope's end) is `Any`.
+/// What a thread's next step touches, for the partial-order reduction: two steps of two
+/// threads that touch different primitives commute (either order leaves the same state), so
+/// a search need not try both orders. Code between synckit operations is invisible and
+/// assumed not to race (the explorer's model: threads switch only at synckit operations); a
+/// step that may touch anything (a yield point, a thread's start, a scope's end) is `Any`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Footprint {
     /// One primitive, by its detector id.
     Res(u64),
-    /// Anything: dependent on every other step.
+    /// Another thread's life, by slot: a join waits for its end, a spawn begins it. Any step
+    /// of that thread may be its last, so it commutes with none of them.
+    Thread(usize),
+    /// Anything: commutes with nothing.
     Any,
 }
 
 impl Footprint {
-    /// Whether the two steps commute.
-    pub fn independent(self, other: Footprint) -> bool {
-        matches!((self, other), (Footprint::Res(a), Footprint::Res(b)) if a != b)
+    /// Whether `a`'s next step, by thread `ta`, commutes with `b`'s, by thread `tb`.
+    pub fn independent(ta: usize, a: Footprint, tb: usize, b: Footprint) -> bool {
+        if ta == tb {
+            return false;
+        }
+        match (a, b) {
+            (Footprint::Any, _) | (_, Footprint::Any) => false,
+            (Footprint::Res(x), Footprint::Res(y)) => x != y,
+            (Footprint::Thread(x), Footprint::Thread(y)) => x != tb && y != ta,
+            (Footprint::Thread(x), Footprint::Res(_)) => x != tb,
+            (Footprint::Res(_), Footprint::Thread(y)) => y != ta,
+        }
     }
 }
 
@@ -92,6 +109,8 @@ pub(crate) struct Decision {
     pub runnable: Vec<usize>,
     /// What each of `runnable`'s next step touches (same order; with `runnable` only).
     pub pending: Vec<Footprint>,
+    /// The sleep set here, as the run kept it after its prefix (a depth-first search only).
+    pub sleep: Vec<(usize, Footprint)>,
     /// What the default schedule picks: `me` at an ordinary point; the next thread after
     /// `me` (cyclically) at a yield point or when `me` blocked or finished.
     pub default: usize,
@@ -165,6 +184,7 @@ mod tests {
             nth: 0,
             runnable: vec![0, 1],
             pending: Vec::new(),
+            sleep: Vec::new(),
             default: 0,
             chosen: 0,
             me_runnable: true,

@@ -23,6 +23,10 @@ impl Controller {
     /// is the one a failure shows, so its threads capture backtraces when they block (the
     /// slow part of blocking, skipped while searching).
     pub(crate) fn new(chooser: Chooser, max_steps: usize, quiet: bool, shown: bool) -> Arc<Self> {
+        let chooser_len = match &chooser {
+            Chooser::Prefix { prefix, .. } => Some(prefix.len()),
+            _ => None,
+        };
         Arc::new(Controller {
             st: Mutex::new(State {
                 slots: vec![Slot::new("main", None)],
@@ -39,6 +43,8 @@ impl Controller {
                 aborting: false,
                 diverged: false,
                 scratch: Vec::with_capacity(8),
+                sleep: Vec::new(),
+                sleep_from: chooser_len,
             }),
             quiet,
             shown,

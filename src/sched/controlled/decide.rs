@@ -1,7 +1,7 @@
 //! The scheduler's one decision: after a thread reached a point, blocked or finished, who
 //! runs next (and whether the run is over: everyone finished, a deadlock, the step limit).
 
-use super::choice::{Chooser, Decision};
+use super::choice::{Chooser, Decision, Footprint};
 use super::trace::{Fail, Label, Step, StepKind};
 use super::{Op, State, Status, Waiting, Why};
 use crate::detector::Report;
@@ -82,17 +82,35 @@ impl State {
             // The next thread after `me`, cyclically (`me` itself last).
             *runnable.iter().find(|&&t| t > me).unwrap_or(&runnable[0])
         };
+        // Past a depth-first search's prefix, keep its sleep set (partial-order reduction).
+        let sleeping = match &mut self.chooser {
+            Chooser::Prefix { prefix, sleep } if self.decisions.len() >= prefix.len() => {
+                if self.sleep_from.take().is_some() {
+                    self.sleep = std::mem::take(sleep);
+                }
+                true
+            }
+            _ => false,
+        };
         let chosen = if runnable.len() == 1 {
             runnable[0]
         } else {
             let nth = self.slots[me].decisions;
             self.slots[me].decisions += 1;
             let index = self.decisions.len();
-            let (pick, diverged) = self.chooser.pick(index, (me, nth), &runnable, default);
+            let (mut pick, diverged) = self.chooser.pick(index, (me, nth), &runnable, default);
             self.diverged |= diverged;
+            if sleeping && self.asleep(pick) {
+                // Every schedule from here through `pick` is equivalent to one explored: go
+                // on with the first awake thread after `me` instead, if there is one.
+                let mut order = runnable.iter().filter(|&&t| t > me).chain(&runnable);
+                if let Some(&awake) = order.find(|&&t| !self.asleep(t)) {
+                    pick = awake;
+                }
+            }
             // Only a depth-first search reads the alternatives back (to branch on them).
             let (alternatives, pending) = match self.chooser {
-                Chooser::Prefix(_) => (
+                Chooser::Prefix { .. } => (
                     runnable.clone(),
                     runnable.iter().map(|&i| self.slots[i].pending).collect(),
                 ),
@@ -103,6 +121,11 @@ impl State {
                 nth,
                 runnable: alternatives,
                 pending,
+                sleep: if sleeping {
+                    self.sleep.clone()
+                } else {
+                    Vec::new()
+                },
                 default,
                 chosen: pick,
                 me_runnable,
@@ -112,6 +135,11 @@ impl State {
             self.decisions.push(d);
             pick
         };
+        if sleeping {
+            let step = self.slots[chosen].pending;
+            self.sleep
+                .retain(|&(t, f)| Footprint::independent(t, f, chosen, step));
+        }
         self.scratch = runnable;
         if me_runnable && chosen != me {
             self.switches += 1;
@@ -128,6 +156,11 @@ impl State {
         }
         self.current = chosen;
         Some(chosen)
+    }
+
+    /// Whether `t` is in the sleep set.
+    fn asleep(&self, t: usize) -> bool {
+        self.sleep.iter().any(|&(s, _)| s == t)
     }
 
     /// The report for a schedule in which every live thread is blocked.

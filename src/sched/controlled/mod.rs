@@ -112,8 +112,8 @@ pub(crate) type Job = Box<dyn FnOnce() + Send + 'static>;
 /// Starts `job` as a new simulated thread of the calling thread's run (callers check
 /// [`active`]): a scheduling point (the spawn), then the child's place in the schedule; it
 /// first runs when the scheduler picks it. `scope` is the key of the `synckit::thread::scope`
-/// it belongs to, if any.
-pub(crate) fn spawn(name: &str, scope: Option<usize>, job: Job) {
+/// it belongs to, if any; `exit` the detector id of what a join on it waits for.
+pub(crate) fn spawn(name: &str, scope: Option<usize>, exit: u64, job: Job) {
     schedule_point(Op::Spawn, Label::None);
     let Some(rt) = Runtime::current() else {
         return;
@@ -128,7 +128,9 @@ pub(crate) fn spawn(name: &str, scope: Option<usize>, job: Job) {
         return;
     }
     let slot = st.slots.len();
-    st.slots.push(Slot::new(name, scope));
+    let mut child = Slot::new(name, scope);
+    child.exit = exit;
+    st.slots.push(child);
     if let Some(step) = st.trace.last_mut() {
         step.label = Label::Thread(slot);
     }
@@ -187,6 +189,8 @@ struct Slot {
     holds: Vec<Hold>,
     /// What its next step touches, once it waits at a point or in a park.
     pending: Footprint,
+    /// The detector id of its end (what a join waits on), 0 if unknown.
+    exit: u64,
 }
 
 impl Slot {
@@ -203,6 +207,7 @@ impl Slot {
             scope,
             holds: Vec::new(),
             pending: Footprint::Any,
+            exit: 0,
         }
     }
 }
@@ -225,6 +230,10 @@ struct State {
     diverged: bool,
     /// The runnable set of the decision being made (kept to reuse its allocation).
     scratch: Vec<usize>,
+    /// The sleep set past a depth-first search's prefix (see `Footprint`).
+    sleep: Vec<(usize, Footprint)>,
+    /// Until the prefix is done: where the sleep set starts (the prefix's length).
+    sleep_from: Option<usize>,
 }
 
 /// One controlled run: the scheduler's state, shared by the run's coroutines (one OS thread)
@@ -235,6 +244,16 @@ pub(crate) struct Controller {
     quiet: bool,
     /// Whether the run is the one a failure shows (its threads capture backtraces).
     shown: bool,
+}
+
+impl State {
+    /// The step of a thread that joins the thread whose end has detector id `exit`.
+    fn exit_of(&self, exit: u64) -> Footprint {
+        match self.slots.iter().position(|s| s.exit == exit && exit != 0) {
+            Some(slot) => Footprint::Thread(slot),
+            None => Footprint::Any,
+        }
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -265,9 +284,9 @@ pub(crate) fn schedule_point(op: Op, label: Label) {
         });
     }
     st.slots[me].pending = match (op, label) {
-        (Op::Yield | Op::Spawn | Op::Join, _) | (_, Label::None | Label::Thread(_)) => {
-            Footprint::Any
-        }
+        (Op::Spawn, _) => Footprint::Thread(st.slots.len()),
+        (_, Label::Res(info)) if info.kind == Kind::Thread => st.exit_of(info.id),
+        (Op::Yield, _) | (_, Label::None | Label::Thread(_)) => Footprint::Any,
         (_, Label::Res(info)) => Footprint::Res(info.id),
     };
     // No switches while a thread unwinds (outside a teardown, `panicking` is this thread's
@@ -333,12 +352,14 @@ fn park_thread(label: Label, timed: bool, ready: Ready<'_>) -> Park {
         Ready::Scope(key) => Waiting::Scope(key),
     };
     let version = st.version;
-    let slot = &mut st.slots[me];
-    // Its retry touches what it waits on; a join waits on a thread's exit, any step's end.
-    slot.pending = match label {
-        Label::Res(info) if info.kind != Kind::Thread => Footprint::Res(info.id),
-        _ => Footprint::Any,
+    // Its retry touches what it waits on (a join: the joined thread's end).
+    let pending = match label {
+        Label::Res(info) if info.kind == Kind::Thread => st.exit_of(info.id),
+        Label::Res(info) => Footprint::Res(info.id),
+        Label::None | Label::Thread(_) => Footprint::Any,
     };
+    let slot = &mut st.slots[me];
+    slot.pending = pending;
     slot.status = Status::Blocked;
     slot.waiting = Some(waiting);
     slot.blocked_at = version;

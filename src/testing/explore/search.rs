@@ -198,7 +198,7 @@ impl Explorer {
                 .iter()
                 .copied()
                 .chain(explored.map(|&t| (t, n.d.footprint(t))))
-                .filter(|&(t, f)| t != taken && f.independent(step))
+                .filter(|&(t, f)| Footprint::independent(t, f, taken, step))
                 .collect()
         };
         let cost = |d: &Decision, t: usize| {
@@ -210,17 +210,24 @@ impl Explorer {
         };
         let mut stack: Vec<Node> = Vec::new();
         let mut prefix: Vec<usize> = Vec::new();
+        let mut sleep: Vec<(usize, Footprint)> = Vec::new();
         loop {
-            let record = self.run(Chooser::Prefix(prefix.clone()), None);
+            let chooser = Chooser::Prefix {
+                prefix: prefix.clone(),
+                sleep: std::mem::take(&mut sleep),
+            };
+            let record = self.run(chooser, None);
             stats.note(&record);
             if record.failure.is_some() {
                 return Dfs::Failed(Box::new(record));
             }
             stack.truncate(prefix.len());
             for d in record.decisions.into_iter().skip(prefix.len()) {
-                let (before, sleep) = stack.last().map_or((0, Vec::new()), |n| {
-                    (n.before + cost(&n.d, n.d.chosen), child_sleep(n))
-                });
+                let before = stack
+                    .last()
+                    .map_or(0, |n| n.before + cost(&n.d, n.d.chosen));
+                // The run kept the sleep set past the prefix (forced steps included).
+                let sleep = if reduce { d.sleep.clone() } else { Vec::new() };
                 stack.push(Node {
                     tried: vec![d.chosen],
                     d,
@@ -241,6 +248,7 @@ impl Explorer {
                 if let Some(t) = alt {
                     node.tried.push(t);
                     node.d.chosen = t;
+                    sleep = child_sleep(node);
                     break stack.iter().map(|n| n.d.chosen).collect();
                 }
                 stack.pop();
