@@ -7,39 +7,24 @@
 
 mod common;
 
+#[path = "support/buggy.rs"]
+mod buggy;
+
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::Duration;
 
+use buggy::*;
 use common::with_deadline;
 use synckit::detector::ReportKind;
-use synckit::testing::{self, Budget, Config, FailureKind, Run, SemaphoreLike};
+use synckit::testing::{self, Config, FailureKind, SemaphoreLike};
 use synckit::thread::yield_point;
 use synckit::{Barrier, Condition, Event, Lock, Semaphore};
 
 // ---------------------------------------------------------------------------------------
 // Bug 1: a lost update with a yield point between read and write
 // ---------------------------------------------------------------------------------------
-
-/// Two threads read a counter, yield, and write back what they read plus one.
-fn lost_update(run: &Run) {
-    let counter = Arc::new(AtomicU32::new(0));
-    let workers: Vec<_> = (0..2)
-        .map(|i| {
-            let counter = counter.clone();
-            run.spawn(&format!("worker-{i}"), move || {
-                let seen = counter.load(Ordering::SeqCst);
-                yield_point();
-                counter.store(seen + 1, Ordering::SeqCst);
-            })
-        })
-        .collect();
-    for w in workers {
-        w.join().unwrap();
-    }
-    assert_eq!(counter.load(Ordering::SeqCst), 2, "an update was lost");
-}
 
 #[test]
 fn a_lost_update_between_read_and_write_is_found_shrunk_and_replayed() {
@@ -51,7 +36,10 @@ fn a_lost_update_between_read_and_write_is_found_shrunk_and_replayed() {
             failure.message().contains("an update was lost"),
             "{failure}"
         );
-        assert!(failure.message().contains("tests/explore.rs"), "{failure}");
+        assert!(
+            failure.message().contains("tests/support/buggy.rs"),
+            "{failure}"
+        );
         // Shrunk: the default schedule already switches at the yield points.
         assert_eq!(failure.schedule().deviations(), &[], "{failure}");
         assert_eq!(failure.preemptions(), 0, "{failure}");
@@ -105,39 +93,6 @@ fn without_the_yield_point_the_explorer_cannot_see_the_race() {
 // Bug 2: Condition with `if` instead of `while`; a wake-up lost before the wait
 // ---------------------------------------------------------------------------------------
 
-/// Two consumers take one item each; the producer pushes two, notifying one consumer each.
-fn consumers(use_while: bool) -> impl Fn(&Run) + Send + Sync + 'static {
-    move |run: &Run| {
-        let queue = Arc::new((
-            Lock::new(Vec::<u32>::new()).named("queue"),
-            Condition::new().named("not_empty"),
-        ));
-        let consumers: Vec<_> = (0..2)
-            .map(|i| {
-                let queue = queue.clone();
-                run.spawn(&format!("consumer-{i}"), move || {
-                    let (lock, not_empty) = &*queue;
-                    let mut items = lock.acquire();
-                    if use_while {
-                        not_empty.wait_while(&mut items, |items| items.is_empty());
-                    } else if items.is_empty() {
-                        not_empty.wait(&mut items); // the bug: `if`, not `while`
-                    }
-                    items.pop().expect("woken, but the queue is empty")
-                })
-            })
-            .collect();
-        for item in [1, 2] {
-            let (lock, not_empty) = &*queue;
-            lock.acquire().push(item);
-            not_empty.notify(1);
-        }
-        let mut got: Vec<u32> = consumers.into_iter().map(|c| c.join().unwrap()).collect();
-        got.sort();
-        assert_eq!(got, vec![1, 2]);
-    }
-}
-
 #[test]
 fn condition_if_instead_of_while_is_found() {
     with_deadline(120, "if instead of while", || {
@@ -157,35 +112,6 @@ fn condition_if_instead_of_while_is_found() {
         let stats = testing::explore(Config::exhaustive(2), consumers(true)).unwrap();
         assert!(stats.complete && stats.schedules > 10, "{stats}");
     });
-}
-
-/// A flag read outside the lock, then a wait: the notify can come in between and is lost.
-fn flag_outside_the_lock(run: &Run) {
-    let state = Arc::new((
-        AtomicBool::new(false),
-        Lock::new(()).named("lock"),
-        Condition::new().named("ready"),
-    ));
-    let waiter = {
-        let state = state.clone();
-        run.spawn("waiter", move || {
-            let (ready, lock, cond) = &*state;
-            if !ready.load(Ordering::SeqCst) {
-                let mut guard = lock.acquire();
-                cond.wait(&mut guard); // the notify may already have happened
-            }
-        })
-    };
-    let setter = {
-        let state = state.clone();
-        run.spawn("setter", move || {
-            let (ready, _, cond) = &*state;
-            ready.store(true, Ordering::SeqCst);
-            cond.notify_all();
-        })
-    };
-    setter.join().unwrap();
-    waiter.join().unwrap();
 }
 
 #[test]
@@ -208,38 +134,6 @@ fn a_wake_up_lost_before_the_wait_is_a_deadlock_of_one_schedule() {
 // ---------------------------------------------------------------------------------------
 // Bug 3: AB/BA without sleeps
 // ---------------------------------------------------------------------------------------
-
-fn ab_ba(class: bool) -> impl Fn(&Run) + Send + Sync + 'static {
-    move |run: &Run| {
-        let (a, b) = if class {
-            // One lock class, taken with `acquire_nested`: the order check trusts the
-            // promised order, so only the real deadlock can be found.
-            (
-                Lock::new(()).named("account_a").class("account"),
-                Lock::new(()).named("account_b").class("account"),
-            )
-        } else {
-            (
-                Lock::new(()).named("account_a"),
-                Lock::new(()).named("account_b"),
-            )
-        };
-        let locks = Arc::new((a, b));
-        let transfer = |name: &str, forward: bool| {
-            let locks = locks.clone();
-            run.spawn(name, move || {
-                let (a, b) = &*locks;
-                let (first, second) = if forward { (a, b) } else { (b, a) };
-                let _g1 = first.acquire_nested(0);
-                let _g2 = second.acquire_nested(1);
-            })
-        };
-        let t1 = transfer("transfer-1", true);
-        let t2 = transfer("transfer-2", false);
-        let _ = t1.join();
-        let _ = t2.join();
-    }
-}
 
 #[test]
 fn ab_ba_is_found_without_sleeps() {
@@ -278,48 +172,6 @@ fn ab_ba_deadlock_is_found_by_the_detector_and_shrunk_to_one_preemption() {
 // Bug 4: a Semaphore built from Lock + Condition with a missing notify
 // ---------------------------------------------------------------------------------------
 
-/// A semaphore from a Lock and a Condition; `notify_on_release: false` is the bug.
-struct LockCondSemaphore {
-    permits: Lock<usize>,
-    freed: Condition,
-    notify_on_release: bool,
-}
-
-impl LockCondSemaphore {
-    fn new(permits: usize, notify_on_release: bool) -> Self {
-        LockCondSemaphore {
-            permits: Lock::new(permits).named("permits"),
-            freed: Condition::new().named("freed"),
-            notify_on_release,
-        }
-    }
-}
-
-impl SemaphoreLike for LockCondSemaphore {
-    fn acquire(&self) {
-        let mut permits = self.permits.acquire();
-        self.freed.wait_while(&mut permits, |p| *p == 0);
-        *permits -= 1;
-    }
-    fn try_acquire(&self) -> bool {
-        let mut permits = self.permits.acquire();
-        let got = *permits > 0;
-        if got {
-            *permits -= 1;
-        }
-        got
-    }
-    fn release(&self) {
-        *self.permits.acquire() += 1;
-        if self.notify_on_release {
-            self.freed.notify(1);
-        }
-    }
-    fn available(&self) -> usize {
-        *self.permits.acquire()
-    }
-}
-
 #[test]
 fn a_semaphore_with_a_missing_notify_is_found() {
     with_deadline(60, "missing notify", || {
@@ -353,281 +205,6 @@ fn the_fixed_semaphore_and_synckits_pass_every_schedule() {
             testing::explore_semaphore(Config::exhaustive(1).time_limit(limit), 2, Semaphore::new)
                 .unwrap();
         assert!(kit.complete, "{kit}");
-    });
-}
-
-// ---------------------------------------------------------------------------------------
-// Bug 5: a semaphore whose acquire waits with `if`: barging is a schedule like any other
-// ---------------------------------------------------------------------------------------
-
-/// A semaphore from a Lock and a Condition whose `acquire` waits with `if`, not `while`.
-struct IfSemaphore {
-    permits: Lock<usize>,
-    freed: Condition,
-    notify_all: bool,
-}
-
-impl IfSemaphore {
-    fn new(permits: usize, notify_all: bool) -> Self {
-        IfSemaphore {
-            permits: Lock::new(permits).named("permits"),
-            freed: Condition::new().named("freed"),
-            notify_all,
-        }
-    }
-}
-
-impl SemaphoreLike for IfSemaphore {
-    fn acquire(&self) {
-        let mut permits = self.permits.acquire();
-        if *permits == 0 {
-            self.freed.wait(&mut permits); // the bug: another thread may take it first
-        }
-        // Wraps instead of panicking, so that what catches the bug is the explorer's check.
-        *permits = permits.wrapping_sub(1);
-    }
-    fn try_acquire(&self) -> bool {
-        let mut permits = self.permits.acquire();
-        let got = *permits > 0;
-        if got {
-            *permits -= 1;
-        }
-        got
-    }
-    fn release(&self) {
-        let mut permits = self.permits.acquire();
-        *permits = permits.wrapping_add(1);
-        drop(permits);
-        if self.notify_all {
-            self.freed.notify_all();
-        } else {
-            self.freed.notify(1);
-        }
-    }
-    fn available(&self) -> usize {
-        *self.permits.acquire()
-    }
-}
-
-fn assert_barged(failure: &testing::Failure) {
-    assert_eq!(failure.kind(), FailureKind::Panic, "{failure}");
-    assert!(
-        failure
-            .message()
-            .contains("acquire() returned without a permit"),
-        "{failure}"
-    );
-    // The thread that came back without a permit is one of the two waiters or the barger.
-    let thread = failure.thread().unwrap_or("?");
-    assert!(
-        ["waiter-1", "waiter-2", "barger"].contains(&thread),
-        "{failure}"
-    );
-}
-
-#[test]
-fn an_if_wait_semaphore_fails_explore_semaphore_every_run() {
-    with_deadline(120, "if-wait semaphore", || {
-        for notify_all in [true, false] {
-            // Bounded-exhaustive: deterministic, so "every run" is every run.
-            let failure = testing::explore_semaphore(Config::exhaustive(2), 1, move |n| {
-                IfSemaphore::new(n, notify_all)
-            })
-            .unwrap_err();
-            assert_barged(&failure);
-            // Random: whatever the seed.
-            for seed in 1..=3 {
-                let failure =
-                    testing::explore_semaphore(Config::random(20_000).seed(seed), 1, move |n| {
-                        IfSemaphore::new(n, notify_all)
-                    })
-                    .unwrap_err();
-                assert_barged(&failure);
-            }
-        }
-        // The same scenarios pass with `while` (the correct semaphore) and with synckit's:
-        // see `the_fixed_semaphore_and_synckits_pass_every_schedule`.
-    });
-}
-
-#[test]
-fn a_barger_takes_the_permit_between_the_notify_and_the_wake_up() {
-    // Written out by hand: one waiter, and a thread that takes the permit first. The
-    // scheduler offers the interleaving where the barger runs after the notify and before
-    // the woken waiter has its lock back.
-    with_deadline(60, "barging by hand", || {
-        let failure = testing::explore(Config::exhaustive(1), |run| {
-            let sem = Arc::new(IfSemaphore::new(0, false));
-            let waiter = {
-                let sem = sem.clone();
-                run.spawn("waiter", move || {
-                    sem.acquire();
-                    assert_ne!(
-                        sem.available(),
-                        usize::MAX,
-                        "the waiter took a permit nobody gave"
-                    );
-                })
-            };
-            yield_point(); // the default schedule lets the waiter go first: it waits
-            sem.release();
-            let barger = {
-                let sem = sem.clone();
-                run.spawn("barger", move || sem.acquire())
-            };
-            sem.release();
-            let _ = barger.join();
-            let _ = waiter.join();
-        })
-        .unwrap_err();
-        assert_eq!(failure.kind(), FailureKind::Panic, "{failure}");
-        assert!(failure.message().contains("nobody gave"), "{failure}");
-        let lanes = failure.lanes();
-        assert!(lanes.contains("notify `freed`"), "{failure}");
-    });
-}
-
-// ---------------------------------------------------------------------------------------
-// The partial-order reduction: fewer schedules, the same bugs
-// ---------------------------------------------------------------------------------------
-
-#[test]
-fn the_reduction_tries_steps_on_different_locks_in_one_order_only() {
-    with_deadline(120, "reduction", || {
-        // Three threads, each with a lock of its own: every order of their steps ends the
-        // same, so the reduction drops schedules (3,120 -> 2,410 here: the preemption bound
-        // already cut most reorderings, and joins and thread starts commute with nothing).
-        let own_locks = |run: &Run| {
-            let workers: Vec<_> = (0..3)
-                .map(|i| {
-                    run.spawn(&format!("worker-{i}"), move || {
-                        let mine = Lock::new(0).named("mine");
-                        for _ in 0..2 {
-                            *mine.acquire() += 1;
-                        }
-                    })
-                })
-                .collect();
-            for w in workers {
-                w.join().unwrap();
-            }
-        };
-        let limit = Duration::from_secs(100);
-        let full = testing::explore(
-            Config::exhaustive(2).reduction(false).time_limit(limit),
-            own_locks,
-        )
-        .unwrap();
-        let reduced = testing::explore(Config::exhaustive(2).time_limit(limit), own_locks).unwrap();
-        assert!(full.complete && reduced.complete, "{full} / {reduced}");
-        assert!(
-            reduced.schedules * 5 <= full.schedules * 4,
-            "reduced {} vs full {}",
-            reduced.schedules,
-            full.schedules
-        );
-    });
-}
-
-#[test]
-fn every_bug_is_found_with_the_reduction_as_without() {
-    with_deadline(240, "bugs with and without the reduction", || {
-        type Search = Box<dyn Fn(Config) -> Result<testing::Stats, testing::Failure>>;
-        let searches: Vec<(&str, Search)> = vec![
-            (
-                "lost update",
-                Box::new(|c| testing::explore(c, lost_update)),
-            ),
-            (
-                "if instead of while",
-                Box::new(|c| testing::explore(c, consumers(false))),
-            ),
-            (
-                "lost wake-up",
-                Box::new(|c| testing::explore(c, flag_outside_the_lock)),
-            ),
-            ("ab/ba", Box::new(|c| testing::explore(c, ab_ba(true)))),
-            (
-                "missing notify",
-                Box::new(|c| {
-                    testing::explore_semaphore(c, 1, |n| LockCondSemaphore::new(n, false))
-                }),
-            ),
-            (
-                "if-wait semaphore",
-                Box::new(|c| testing::explore_semaphore(c, 1, |n| IfSemaphore::new(n, false))),
-            ),
-        ];
-        for (what, search) in &searches {
-            for config in [Config::exhaustive(2), Config::delay_bounded(2)] {
-                let config = config.time_limit(Duration::from_secs(60)).shrink(false);
-                let with = search(config.clone()).expect_err(what);
-                let without = search(config.reduction(false)).expect_err(what);
-                assert_eq!(with.kind(), without.kind(), "{what}: {with}\n{without}");
-            }
-        }
-    });
-}
-
-// ---------------------------------------------------------------------------------------
-// Bounded by default, honest always
-// ---------------------------------------------------------------------------------------
-
-#[test]
-fn a_search_too_big_for_its_budget_says_it_is_not_a_proof() {
-    with_deadline(120, "budget", || {
-        // Preemption bound 3 on the bounded queue is far more than a few seconds of
-        // schedules: the default budget (5 s, 100,000 schedules) stops it.
-        let stats = testing::explore(Config::exhaustive(3), producers_and_consumers).unwrap();
-        assert!(!stats.complete, "{stats}");
-        let stopped = stats.stopped.expect("stopped at a budget");
-        assert!(
-            matches!(stopped, Budget::Time(t) if t == Duration::from_secs(5))
-                || stopped == Budget::Schedules(100_000),
-            "{stats}"
-        );
-        let text = stats.to_string();
-        assert!(text.starts_with("stopped at the budget"), "{text}");
-        assert!(text.contains("not a proof"), "{text}");
-        // A budget of one's own, and the same honesty.
-        let stats = testing::explore(
-            Config::exhaustive(3).max_schedules(50),
-            producers_and_consumers,
-        )
-        .unwrap();
-        assert_eq!(stats.stopped, Some(Budget::Schedules(50)), "{stats}");
-        assert_eq!(stats.schedules, 50, "{stats}");
-        // A complete search says what it covered.
-        let stats = testing::explore(Config::delay_bounded(1), producers_and_consumers).unwrap();
-        assert!(stats.complete && stats.stopped.is_none(), "{stats}");
-        let text = stats.to_string();
-        assert!(
-            text.starts_with("complete: every schedule within delay bound 1 passed"),
-            "{text}"
-        );
-        // A random sample is never a proof.
-        let stats = testing::explore(Config::random(20).seed(1), producers_and_consumers).unwrap();
-        assert!(stats.complete, "{stats}");
-        assert!(stats.to_string().contains("not a proof"), "{stats}");
-    });
-}
-
-#[test]
-fn a_shrink_that_runs_out_of_replays_says_so() {
-    with_deadline(60, "shrink budget", || {
-        // The `if` bug needs two preemptions; one replay cannot show that none is needed.
-        let failure = testing::explore(Config::exhaustive(2).max_shrink_runs(1), consumers(false))
-            .unwrap_err();
-        let text = failure.to_string();
-        assert!(!text.contains("already minimal"), "{text}");
-        assert!(
-            text.contains("shrink budget ran out") || text.contains("the whole shrink budget"),
-            "{text}"
-        );
-        assert!(text.contains("Config::max_shrink_runs"), "{text}");
-        // With room to shrink, it says it is minimal only once it checked.
-        let failure = testing::explore(Config::exhaustive(2), consumers(false)).unwrap_err();
-        assert!(!failure.to_string().contains("shrink budget"), "{failure}");
     });
 }
 

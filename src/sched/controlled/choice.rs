@@ -168,13 +168,20 @@ mod tests {
 
     #[test]
     fn steps_on_different_primitives_commute_and_nothing_else_does() {
+        let indep = Footprint::independent;
         let (a, b) = (Footprint::Res(1), Footprint::Res(2));
-        assert!(a.independent(b) && b.independent(a));
+        assert!(indep(0, a, 1, b) && indep(1, b, 0, a));
         assert!(
-            !a.independent(a),
+            !indep(0, a, 1, a),
             "two steps on one primitive do not commute"
         );
-        assert!(!a.independent(Footprint::Any) && !Footprint::Any.independent(b));
+        assert!(!indep(0, a, 0, b), "nor two steps of one thread");
+        assert!(!indep(0, a, 1, Footprint::Any) && !indep(0, Footprint::Any, 1, b));
+        // Joining thread 2 commutes with thread 1's steps, not with thread 2's (its last
+        // step may be its exit).
+        let join2 = Footprint::Thread(2);
+        assert!(indep(0, join2, 1, a));
+        assert!(!indep(0, join2, 2, a) && !indep(2, a, 0, join2));
     }
 
     #[test]
