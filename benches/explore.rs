@@ -2,7 +2,7 @@
 //! `tests/explore.rs`: 2 producers + 2 consumers x 3 items through a queue of capacity 1
 //! (a Lock and two Conditions).
 //!
-//! `cargo bench --bench explore`. Criterion's `thrpt` line is in schedules per second (one
+//! `cd benches && cargo bench --bench explore`. Criterion's `thrpt` line is in schedules per second (one
 //! element = one schedule: a fresh closed world, five OS threads run one at a time, every
 //! switch a hand-over between OS threads). After criterion's groups, one full
 //! bounded-exhaustive search (delay bound 2, the suite's test) is timed and printed.

@@ -1,7 +1,7 @@
 //! Threads under the simulated GIL vs worker processes: where the speedups of the course's
 //! GIL and process parts are measured (tests never assert on speed).
 //!
-//! `cargo bench --bench gil` (add `-- <filter>` to run some groups only). Groups:
+//! `cd benches && cargo bench --bench gil` (add `-- <filter>` to run some groups only). Groups:
 //! - `cpu_bound`: one fixed amount of CPU work (about 80 ms) done by 1 GIL thread, split over
 //!   2 and 4 GIL threads, and split over 2 worker processes. Expect the GIL threads to take as
 //!   long as 1 thread (or a little longer: the switches) and, on 2 cores, the processes to

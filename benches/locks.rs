@@ -1,9 +1,8 @@
-//! synckit against `std::sync::Mutex` and `parking_lot::Mutex`: the quick loop, with no
-//! peer crates to build. The full side-by-side comparison (tracing-mutex, no_deadlocks,
-//! deloxide, parking_lot's `deadlock_detection`) is the crate in `benches/peers`; see
-//! `benches/README.md`.
+//! synckit against `std::sync::Mutex` and `parking_lot::Mutex`: the quick loop (fewer
+//! implementations to measure). The full side-by-side comparison (tracing-mutex,
+//! no_deadlocks, deloxide, parking_lot's `deadlock_detection`) is `peers.rs`; see README.md.
 //!
-//! `cargo bench --bench locks` (add `-- <group>` to run one group only).
+//! `cd benches && cargo bench --bench locks` (add `-- <group>` to run one group only).
 
 mod common;
 
@@ -11,10 +10,12 @@ use std::time::Duration;
 
 use common::*;
 
-/// The baseline's name in this build (plain parking_lot: synckit's own dependency).
-pub const PL_NAME: &str = "parking_lot::Mutex";
-
 fn main() {
+    if cfg!(feature = "detectors") {
+        // parking_lot's deadlock_detection would be on inside synckit too: not a synckit figure.
+        eprintln!("locks: build it without `--features detectors` (that build is for the peers)");
+        std::process::exit(2);
+    }
     let mut c = common::criterion();
     reset_extras();
 

@@ -4,16 +4,17 @@
 # lock-order-graph) in a second one, then the markdown table. About 7 minutes on 2 cores.
 #
 #   bash benches/run.sh              # everything
+#   bash benches/run.sh contended_2x100k   # one group (a criterion filter; the extras honour it too)
 #   bash benches/run.sh --no-run     # only build both
 #
 # Output: target/criterion-peers, target/criterion-detectors, target/bench-table.md.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
-target="$root/target"
+target="${CARGO_TARGET_DIR:-$root/target}"
 export CARGO_TARGET_DIR="$target"
 
-cd "$here/peers"
+cd "$here"
 # Build both first, so that no compiler runs while the other one measures.
 cargo bench --bench peers --no-run
 cargo bench --bench peers --features detectors --no-run

@@ -12,11 +12,11 @@
 //! ## How the check makes the race happen every time
 //!
 //! In real programs the gap lasts nanoseconds and the race shows up once in a million runs.
-//! `between()` stands for that gap. The check passes a `between` that, for the first
-//! teller, waits until the second teller has looked at the balance too; so both read 100
-//! before either writes, on every run. If the first teller still holds the Lock when it
-//! reaches `between()`, the second one cannot read yet, and the check lets the first one
-//! go on at once (it asks `Lock::locked()`): holding the lock across the gap closes it.
+//! `between()` stands for that gap: the check runs the two tellers under synckit's explorer
+//! (`synckit::testing::explore`), one thread at a time, and `between()` is a point where it
+//! may let the other teller run. It tries every such schedule (with at most two preemptions),
+//! in the same order on every run: if any of them loses an update, the check fails, every
+//! time. A sleep changes nothing here; only one critical section does.
 //!
 //! ## What to do
 //!

@@ -17,6 +17,10 @@
 //! - or make the field an `RLock<RefCell<Ledger>>`: a re-entrant lock lets its owner in
 //!   again (its guard gives `&`, so change the ledger through `borrow_mut()`).
 //!
+//! Either way, hold the lock from the deposit to the receipt. Letting go of it before the
+//! audit also ends the hang, but then another thread's deposit can slip in between, and the
+//! receipt (and the audit) are about the books as that thread left them.
+//!
 //! `cargo test exercise_3` checks it; `cargo run -- hint 3` if you are stuck.
 
 use synckit::Lock;
@@ -47,13 +51,15 @@ impl Account {
         }
     }
 
-    /// Puts `amount` in, and audits the books before anyone else can look at them.
-    pub fn deposit(&self, amount: i64) {
+    /// Puts `amount` in, audits the books before anyone else can look at them, and returns
+    /// the receipt: the balance this deposit left, as audited.
+    pub fn deposit(&self, amount: i64) -> i64 {
         let mut ledger = self.ledger.acquire();
         ledger.balance += amount;
         ledger.entries.push(amount);
         // TODO: `audit` takes `self.ledger` again, while this function still holds it.
         assert!(self.audit(), "the books do not add up after a deposit");
+        ledger.balance // the receipt
     }
 
     /// Whether the entries add up to the balance. Public: other code audits too.

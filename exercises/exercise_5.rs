@@ -13,9 +13,11 @@
 //!
 //! ## How the check sees an over-subscribed pool every time
 //!
-//! Ten workers share a pool of 3. The check's database keeps each connected worker waiting
-//! until either a 4th connects (the pool let too many in: caught) or the pool has no permit
-//! left (so no 4th can come), so the overlap is forced instead of left to luck.
+//! Three workers share a pool of 2, under synckit's explorer (`synckit::testing::explore`):
+//! the threads run one at a time, each job pauses in the middle at a point where another
+//! worker may run, and the explorer tries every schedule with at most two preemptions, the
+//! same ones on every run. If any schedule lets a third worker in, the check fails, every
+//! time. Check-ins are tried the same way, two at once.
 //!
 //! ## What to do
 //!

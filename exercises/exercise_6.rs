@@ -13,9 +13,11 @@
 //!
 //! ## How the checks make it fail every time
 //!
-//! The checks line the consumers up first (they wait until `waiting()` says all of them are
-//! asleep on the condition), then put one item for two consumers, or close the queue under
-//! three, so the bad case happens on every run instead of once in a while.
+//! The checks run the producers and consumers under synckit's explorer
+//! (`synckit::testing::explore`): one thread at a time, switching only at synckit operations,
+//! through every schedule within a small bound, the same ones on every run. The first
+//! schedule already lines the consumers up asleep on the condition before anything arrives;
+//! the others try the rest. A bug that needs one bad interleaving fails every run.
 //!
 //! ## What to do
 //!

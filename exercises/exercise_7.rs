@@ -12,9 +12,11 @@
 //!
 //! ## How the check makes the deadlock happen every time
 //!
-//! The course's table seats everybody at once: after picking up its first fork, a
-//! philosopher waits until everyone who *can* pick up a first fork has done so. With
-//! left-first, that is all five, and the cycle closes on every run.
+//! The check seats the philosophers under synckit's explorer (`synckit::testing::explore`):
+//! one thread at a time, and a philosopher who has just picked up a fork lets the next one
+//! go. So the first schedule it tries is the unlucky one, where everybody holds a left fork
+//! before anyone reaches right, and then it tries every schedule that deviates once from
+//! it, the same ones on every run.
 //!
 //! ## What to do
 //!
@@ -34,6 +36,8 @@ pub trait Table: Sync {
     /// Picks up fork `fork` (0..5), waiting while a neighbour holds it. The fork goes back
     /// on the table when the guard is dropped.
     fn pick_up(&self, fork: usize) -> LockGuard<'_, ()>;
+    /// Picks up fork `fork` if it is on the table; `None` at once if a neighbour holds it.
+    fn try_pick_up(&self, fork: usize) -> Option<LockGuard<'_, ()>>;
     /// Eats (with both forks in hand, please).
     fn eat(&self, seat: usize);
     /// The waiter: a Semaphore with 4 permits.

@@ -18,7 +18,7 @@
 //! (two guards on one thread must not both hand out `&mut`), hence the `RefCell`:
 //!
 //! ```ignore
-//! pub fn deposit(&self, amount: i64) {
+//! pub fn deposit(&self, amount: i64) -> i64 {
 //!     let ledger = self.ledger.acquire();
 //!     {
 //!         let mut l = ledger.borrow_mut();
@@ -26,6 +26,8 @@
 //!         l.entries.push(amount);
 //!     } // the RefCell borrow ends before audit() borrows again
 //!     assert!(self.audit(), "the books do not add up after a deposit");
+//!     let receipt = ledger.borrow().balance;
+//!     receipt
 //! }
 //! ```
 
@@ -57,8 +59,9 @@ impl Account {
         }
     }
 
-    /// Puts `amount` in, and audits the books before anyone else can look at them.
-    pub fn deposit(&self, amount: i64) {
+    /// Puts `amount` in, audits the books before anyone else can look at them, and returns
+    /// the receipt: the balance this deposit left, as audited.
+    pub fn deposit(&self, amount: i64) -> i64 {
         let mut ledger = self.ledger.acquire();
         ledger.balance += amount;
         ledger.entries.push(amount);
@@ -67,6 +70,7 @@ impl Account {
             Self::audit_locked(&ledger),
             "the books do not add up after a deposit"
         );
+        ledger.balance // the receipt, read under the same guard
     }
 
     /// Whether the entries add up to the balance. Public: other code audits too.

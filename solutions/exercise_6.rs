@@ -15,8 +15,13 @@
 //!    wakes, sees `closed`, and returns `None`. With `notify(1)` the others would sleep on
 //!    a queue that will never change again, and the closed world reports them all blocked.
 //!
-//! `notify(1)` is still right in `put` and `get` when any single waiter can use the change;
-//! `notify_all` is the safe default when in doubt (extra waiters wake, look, sleep again).
+//! `notify_all` in `put` and `get` too: producers and consumers sleep on the same Condition,
+//! so a `notify(1)` may wake a thread of the wrong kind (a consumer, when the change is room
+//! for a producer), which finds nothing for it and sleeps again, while the one who could
+//! have used the change sleeps on: the check with two producers and two consumers finds that
+//! schedule. `notify(1)` is right only when every waiter can use the change (one Condition
+//! per kind of waiter: `not_empty` and `not_full`). When in doubt, `notify_all`: extra
+//! waiters wake, look, and sleep again.
 
 use std::collections::VecDeque;
 

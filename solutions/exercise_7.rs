@@ -27,6 +27,8 @@ pub trait Table: Sync {
     /// Picks up fork `fork` (0..5), waiting while a neighbour holds it. The fork goes back
     /// on the table when the guard is dropped.
     fn pick_up(&self, fork: usize) -> LockGuard<'_, ()>;
+    /// Picks up fork `fork` if it is on the table; `None` at once if a neighbour holds it.
+    fn try_pick_up(&self, fork: usize) -> Option<LockGuard<'_, ()>>;
     /// Eats (with both forks in hand, please).
     fn eat(&self, seat: usize);
     /// The waiter: a Semaphore with 4 permits.

@@ -23,6 +23,8 @@
 pub mod detector;
 mod error;
 pub mod gil;
+#[cfg(all(unix, feature = "testing"))]
+pub mod grade;
 mod primitives;
 pub mod process;
 mod sched;

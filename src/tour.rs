@@ -1,9 +1,10 @@
 //! `cargo run -- tour`: the detector's demonstrations, each a few lines of real code whose
 //! report is printed.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use synckit::detector::ReportKind;
+use synckit::testing::Config;
 use synckit::{Barrier, Condition, Lock, Report};
 
 /// A plain Lock taken twice by one thread: reported at once as a re-entrant acquire.
@@ -17,30 +18,38 @@ pub fn reentrancy() -> Report {
     }
 }
 
-/// Two threads take two locks in opposite orders, forced to meet by a barrier: AB/BA.
+/// Two threads take two locks in opposite orders, forced to meet by a barrier: AB/BA. Run
+/// under the explorer's default schedule (`testing::explore`, no deviation), so the same
+/// thread closes the cycle on every run and the report reads the same every time.
 pub fn ab_ba() -> Report {
-    let a = Arc::new(Lock::new(0).named("account_a"));
-    let b = Arc::new(Lock::new(0).named("account_b"));
-    let both_hold_one = Arc::new(Barrier::new(2));
-    let spawn = |name: &str, first: Arc<Lock<i32>>, second: Arc<Lock<i32>>| {
-        let both_hold_one = both_hold_one.clone();
-        std::thread::Builder::new()
-            .name(name.to_string())
-            .spawn(move || {
+    let report = Arc::new(Mutex::new(None));
+    let found = report.clone();
+    let search = synckit::testing::explore(Config::exhaustive(0), move |run| {
+        let a = Arc::new(Lock::new(0).named("account_a"));
+        let b = Arc::new(Lock::new(0).named("account_b"));
+        let both_hold_one = Arc::new(Barrier::new(2));
+        let transfer = |name: &str, first: Arc<Lock<i32>>, second: Arc<Lock<i32>>| {
+            let (both_hold_one, found) = (both_hold_one.clone(), found.clone());
+            run.spawn(name, move || {
                 let _first = first.acquire();
                 both_hold_one.wait().expect("barrier");
-                // One of the two closes the cycle and gets the report; dropping its first
+                // The second to ask closes the cycle and gets the report; dropping its first
                 // lock then lets the other finish.
-                second.acquire_checked().err().map(|d| d.into_report())
+                if let Err(deadlock) = second.acquire_checked() {
+                    *found.lock().unwrap_or_else(|e| e.into_inner()) = Some(deadlock.into_report());
+                }
             })
-            .expect("spawn")
-    };
-    let t1 = spawn("transfer-1", a.clone(), b.clone());
-    let t2 = spawn("transfer-2", b, a);
-    let r1 = t1.join().expect("transfer-1");
-    let r2 = t2.join().expect("transfer-2");
-    r1.or(r2)
-        .expect("exactly one of the two threads closes the cycle")
+        };
+        let t1 = transfer("transfer-1", a.clone(), b.clone());
+        let t2 = transfer("transfer-2", b, a);
+        t1.join().expect("transfer-1");
+        t2.join().expect("transfer-2");
+    });
+    if let Err(failure) = search {
+        unreachable!("the demonstration itself failed: {failure}");
+    }
+    let report = report.lock().unwrap_or_else(|e| e.into_inner()).take();
+    report.expect("one of the two threads closes the cycle")
 }
 
 /// A run that does *not* deadlock, but takes two locks in both orders: the lock-order
@@ -102,7 +111,9 @@ pub fn run() {
         ),
         (
             "2. AB/BA deadlock",
-            "transfer-1 takes account_a then account_b; transfer-2 the other way round.",
+            "transfer-1 takes account_a then account_b; transfer-2 the other way round; a barrier \
+             makes them meet\n   (run on the explorer's default schedule, so the same thread \
+             closes the cycle every time).",
             ab_ba,
         ),
         (

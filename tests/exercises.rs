@@ -1,17 +1,28 @@
 //! The course harness: `cargo test exercise_3` runs exercise 3's checks, and only those.
 //!
-//! A custom libtest-mimic harness (`harness = false` in Cargo.toml), for three reasons:
-//! - **Exact selection.** Cargo's test filter is a substring match, so `exercise_1` would
-//!   also run `exercise_10`. Here a filter of the form `exercise_N` selects exactly the
-//!   trials of exercise N (`exercise_N::...`); any other filter keeps libtest's substring
-//!   meaning. An `exercise_N` with no such exercise runs nothing and says so.
-//! - **Stubs and solutions.** By default the checks run against the learner's files,
-//!   `exercises/exercise_N.rs`. With `--features solutions` they run against
-//!   `solutions/exercise_N.rs`, *and* every check also runs against the untouched stub and
-//!   asserts that it fails for the reason its exercise teaches (`exercise_N::stub::...`).
+//! A custom libtest-mimic harness (`harness = false` in Cargo.toml), for four reasons:
+//! - **Exact selection, no silent green.** Cargo's test filter is a substring match, so
+//!   `exercise_1` would also run `exercise_10`, and `exercise_99` would pass by running
+//!   nothing. Here `exercise_N` selects exactly the checks of exercise N, and a filter that
+//!   starts with `exercise` but names no exercise fails with one line saying which exist
+//!   (`tests/course/select.rs`).
+//! - **Stubs, solutions and wrong fixes.** By default the checks run against the learner's
+//!   files, `exercises/exercise_N.rs`. With `--features solutions` they run against
+//!   `solutions/exercise_N.rs`; every check also runs against the untouched stub (a copy in
+//!   `tests/course/stubs/`, so the learner's edits never break the project's own run) and
+//!   asserts that it fails for the reason its exercise teaches (`exercise_N::stub::...`); and
+//!   every plausible wrong fix, kept as a mutant of the solution (`tests/course/mutants.rs`),
+//!   must fail its check for a stated reason (`exercise_N::mutant::...`).
 //! - **Failing checks teach.** Every check runs inside `synckit::check_with` (a closed world
-//!   with a deadline: nothing can hang) and a failure prints what was expected, what
-//!   happened, the detector's report with the learner's own file:line, and the first hint.
+//!   with a deadline: nothing can hang) or, when it is about interleavings, under
+//!   `synckit::testing::explore` (every schedule within a bound, the same on every run: a
+//!   bug that needs one interleaving fails every time, never by luck). A failure prints what
+//!   was expected, what happened, the detector's report with the learner's own file:line
+//!   (once: a report already shown under an earlier check is referred to, not repeated),
+//!   and the first hint.
+//! - **One broken exercise breaks only itself.** `cargo run` builds this harness with
+//!   `--cfg course_skip="N"` for an exercise that does not compile, and shows the others'
+//!   status anyway (src/course/status.rs).
 //!
 //! Checks run one at a time (`--test-threads` is forced to 1): panics are recorded by a
 //! process-wide hook, and one check at a time is what makes them that check's.
@@ -20,17 +31,15 @@
 //! workers by re-executing this binary: `main` calls `synckit::process::hook` first, so a
 //! worker serves the registered functions (`worker_functions`) and never runs a check.
 //!
-//! **Schedules.** Exercises 11 and 12 check with `synckit::testing` (the `testing` feature,
-//! on by default): `explore` runs on the harness's thread and makes a closed world per
-//! schedule (its own deadline, plus the course's search time limit), and
-//! `support::explored` turns a failing schedule into an explanation that ends with the
-//! explorer's account: the report and the shrunk schedule as timeline lanes.
-//!
-//! Layout: `tests/course/support.rs` (running and explaining), `tests/course/exN.rs` (the
-//! checks of exercise N, included once per module they check), `tests/course/table.rs`
-//! (exercise 7's dinner table), `tests/course/workers.rs` (the worker processes of
-//! exercises 9 and 10), `src/course/catalog.rs` (titles and hints, shared with `cargo run`).
-#![allow(dead_code)]
+//! Layout: `tests/course/support.rs` (running and explaining), `schedules.rs` (checks under
+//! `explore`), `select.rs` (filters), `selftest.rs` (the harness's own tests), `exN.rs` (the
+//! checks of exercise N, included once per module they check), `table.rs` (exercise 7's
+//! dinner table), `workers.rs` (the worker processes of exercises 9 and 10), `mutants.rs`
+//! (the wrong fixes; `mutants/` is generated from it), `stubs/` (the untouched exercises),
+//! and `src/course/catalog.rs` (titles and hints, shared with `cargo run`).
+// `course_skip` is set only by the front door, through `cargo rustc -- --cfg`;
+// `course_no_mutants` only to regenerate broken mutants (tests/course/mutants.rs).
+#![allow(dead_code, unexpected_cfgs)]
 
 use std::process::ExitCode;
 
@@ -39,6 +48,23 @@ use synckit::process::Registry;
 
 #[path = "../src/course/catalog.rs"]
 mod catalog;
+#[cfg(feature = "solutions")]
+#[path = "course/mutants.rs"]
+mod mutants;
+// Generated (see `mutants`): rustfmt leaves it as written.
+#[cfg(all(feature = "solutions", not(course_no_mutants)))]
+#[path = "course/mutants/all.rs"]
+#[rustfmt::skip]
+mod mutant_code;
+#[cfg(feature = "solutions")]
+#[path = "course/readme.rs"]
+mod readme;
+#[path = "course/schedules.rs"]
+mod schedules;
+#[path = "course/select.rs"]
+mod select;
+#[path = "course/selftest.rs"]
+mod selftest;
 #[path = "course/support.rs"]
 mod support;
 #[path = "course/table.rs"]
@@ -46,138 +72,128 @@ mod table;
 #[path = "course/workers.rs"]
 mod workers;
 
+use select::Selection;
 use support::Check;
 
-// The learner's files (default) or the reference solutions (`--features solutions`)...
-#[cfg(not(feature = "solutions"))]
+// The learner's files (default) or the reference solutions (`--features solutions`). An
+// exercise that does not compile is left out with `--cfg course_skip="N"` (see above)...
+#[cfg(not(any(feature = "solutions", course_skip = "1")))]
 #[path = "../exercises/exercise_1.rs"]
 mod learner_1;
-#[cfg(not(feature = "solutions"))]
-#[path = "../exercises/exercise_10.rs"]
-mod learner_10;
-#[cfg(not(feature = "solutions"))]
-#[path = "../exercises/exercise_11.rs"]
-mod learner_11;
-#[cfg(not(feature = "solutions"))]
-#[path = "../exercises/exercise_12.rs"]
-mod learner_12;
-#[cfg(not(feature = "solutions"))]
-#[path = "../exercises/exercise_2.rs"]
-mod learner_2;
-#[cfg(not(feature = "solutions"))]
-#[path = "../exercises/exercise_3.rs"]
-mod learner_3;
-#[cfg(not(feature = "solutions"))]
-#[path = "../exercises/exercise_4.rs"]
-mod learner_4;
-#[cfg(not(feature = "solutions"))]
-#[path = "../exercises/exercise_5.rs"]
-mod learner_5;
-#[cfg(not(feature = "solutions"))]
-#[path = "../exercises/exercise_6.rs"]
-mod learner_6;
-#[cfg(not(feature = "solutions"))]
-#[path = "../exercises/exercise_7.rs"]
-mod learner_7;
-#[cfg(not(feature = "solutions"))]
-#[path = "../exercises/exercise_8.rs"]
-mod learner_8;
-#[cfg(not(feature = "solutions"))]
-#[path = "../exercises/exercise_9.rs"]
-mod learner_9;
-
 #[cfg(feature = "solutions")]
 #[path = "../solutions/exercise_1.rs"]
 mod learner_1;
+#[cfg(not(any(feature = "solutions", course_skip = "10")))]
+#[path = "../exercises/exercise_10.rs"]
+mod learner_10;
 #[cfg(feature = "solutions")]
 #[path = "../solutions/exercise_10.rs"]
 mod learner_10;
+#[cfg(not(any(feature = "solutions", course_skip = "11")))]
+#[path = "../exercises/exercise_11.rs"]
+mod learner_11;
 #[cfg(feature = "solutions")]
 #[path = "../solutions/exercise_11.rs"]
 mod learner_11;
+#[cfg(not(any(feature = "solutions", course_skip = "12")))]
+#[path = "../exercises/exercise_12.rs"]
+mod learner_12;
 #[cfg(feature = "solutions")]
 #[path = "../solutions/exercise_12.rs"]
 mod learner_12;
+#[cfg(not(any(feature = "solutions", course_skip = "2")))]
+#[path = "../exercises/exercise_2.rs"]
+mod learner_2;
 #[cfg(feature = "solutions")]
 #[path = "../solutions/exercise_2.rs"]
 mod learner_2;
+#[cfg(not(any(feature = "solutions", course_skip = "3")))]
+#[path = "../exercises/exercise_3.rs"]
+mod learner_3;
 #[cfg(feature = "solutions")]
 #[path = "../solutions/exercise_3.rs"]
 mod learner_3;
+#[cfg(not(any(feature = "solutions", course_skip = "4")))]
+#[path = "../exercises/exercise_4.rs"]
+mod learner_4;
 #[cfg(feature = "solutions")]
 #[path = "../solutions/exercise_4.rs"]
 mod learner_4;
+#[cfg(not(any(feature = "solutions", course_skip = "5")))]
+#[path = "../exercises/exercise_5.rs"]
+mod learner_5;
 #[cfg(feature = "solutions")]
 #[path = "../solutions/exercise_5.rs"]
 mod learner_5;
+#[cfg(not(any(feature = "solutions", course_skip = "6")))]
+#[path = "../exercises/exercise_6.rs"]
+mod learner_6;
 #[cfg(feature = "solutions")]
 #[path = "../solutions/exercise_6.rs"]
 mod learner_6;
+#[cfg(not(any(feature = "solutions", course_skip = "7")))]
+#[path = "../exercises/exercise_7.rs"]
+mod learner_7;
 #[cfg(feature = "solutions")]
 #[path = "../solutions/exercise_7.rs"]
 mod learner_7;
+#[cfg(not(any(feature = "solutions", course_skip = "8")))]
+#[path = "../exercises/exercise_8.rs"]
+mod learner_8;
 #[cfg(feature = "solutions")]
 #[path = "../solutions/exercise_8.rs"]
 mod learner_8;
+#[cfg(not(any(feature = "solutions", course_skip = "9")))]
+#[path = "../exercises/exercise_9.rs"]
+mod learner_9;
 #[cfg(feature = "solutions")]
 #[path = "../solutions/exercise_9.rs"]
 mod learner_9;
 
 // ...and, with `--features solutions`, the untouched stubs as well.
 #[cfg(feature = "solutions")]
-#[allow(unused)]
-#[path = "../exercises/exercise_1.rs"]
+#[path = "course/stubs/exercise_1.rs"]
 mod stub_1;
 #[cfg(feature = "solutions")]
-#[allow(unused)]
-#[path = "../exercises/exercise_10.rs"]
+#[path = "course/stubs/exercise_10.rs"]
 mod stub_10;
 #[cfg(feature = "solutions")]
-#[allow(unused)]
-#[path = "../exercises/exercise_11.rs"]
+#[path = "course/stubs/exercise_11.rs"]
 mod stub_11;
 #[cfg(feature = "solutions")]
-#[allow(unused)]
-#[path = "../exercises/exercise_12.rs"]
+#[path = "course/stubs/exercise_12.rs"]
 mod stub_12;
 #[cfg(feature = "solutions")]
-#[allow(unused)]
-#[path = "../exercises/exercise_2.rs"]
+#[path = "course/stubs/exercise_2.rs"]
 mod stub_2;
 #[cfg(feature = "solutions")]
-#[allow(unused)]
-#[path = "../exercises/exercise_3.rs"]
+#[path = "course/stubs/exercise_3.rs"]
 mod stub_3;
 #[cfg(feature = "solutions")]
-#[allow(unused)]
-#[path = "../exercises/exercise_4.rs"]
+#[path = "course/stubs/exercise_4.rs"]
 mod stub_4;
 #[cfg(feature = "solutions")]
-#[allow(unused)]
-#[path = "../exercises/exercise_5.rs"]
+#[path = "course/stubs/exercise_5.rs"]
 mod stub_5;
 #[cfg(feature = "solutions")]
-#[allow(unused)]
-#[path = "../exercises/exercise_6.rs"]
+#[path = "course/stubs/exercise_6.rs"]
 mod stub_6;
 #[cfg(feature = "solutions")]
-#[allow(unused)]
-#[path = "../exercises/exercise_7.rs"]
+#[path = "course/stubs/exercise_7.rs"]
 mod stub_7;
 #[cfg(feature = "solutions")]
-#[allow(unused)]
-#[path = "../exercises/exercise_8.rs"]
+#[path = "course/stubs/exercise_8.rs"]
 mod stub_8;
 #[cfg(feature = "solutions")]
-#[allow(unused)]
-#[path = "../exercises/exercise_9.rs"]
+#[path = "course/stubs/exercise_9.rs"]
 mod stub_9;
 
 /// The checks of one exercise, instantiated for the learner's module and (with
 /// `--features solutions`) for the stub: the check file refers to the code under test as
-/// `ex::...`.
+/// `ex::...`. Left out with the learner's module when the front door skips the exercise.
 macro_rules! checks_for {
-    ($module:ident, $learner:ident, $stub:ident, $file:literal) => {
+    ($skip:literal, $module:ident, $learner:ident, $stub:ident, $file:literal) => {
+        #[cfg(not(course_skip = $skip))]
         mod $module {
             pub mod learner {
                 #[allow(unused_imports)]
@@ -194,85 +210,61 @@ macro_rules! checks_for {
     };
 }
 
-checks_for!(exercise_1, learner_1, stub_1, "course/ex1.rs");
-checks_for!(exercise_2, learner_2, stub_2, "course/ex2.rs");
-checks_for!(exercise_3, learner_3, stub_3, "course/ex3.rs");
-checks_for!(exercise_4, learner_4, stub_4, "course/ex4.rs");
-checks_for!(exercise_5, learner_5, stub_5, "course/ex5.rs");
-checks_for!(exercise_6, learner_6, stub_6, "course/ex6.rs");
-checks_for!(exercise_7, learner_7, stub_7, "course/ex7.rs");
-checks_for!(exercise_8, learner_8, stub_8, "course/ex8.rs");
-checks_for!(exercise_9, learner_9, stub_9, "course/ex9.rs");
-checks_for!(exercise_10, learner_10, stub_10, "course/ex10.rs");
-// Exercises 11 and 12 check with `synckit::testing` (the `testing` feature, on by default).
-#[cfg(feature = "testing")]
-checks_for!(exercise_11, learner_11, stub_11, "course/ex11.rs");
-#[cfg(feature = "testing")]
-checks_for!(exercise_12, learner_12, stub_12, "course/ex12.rs");
+checks_for!("1", exercise_1, learner_1, stub_1, "course/ex1.rs");
+checks_for!("2", exercise_2, learner_2, stub_2, "course/ex2.rs");
+checks_for!("3", exercise_3, learner_3, stub_3, "course/ex3.rs");
+checks_for!("4", exercise_4, learner_4, stub_4, "course/ex4.rs");
+checks_for!("5", exercise_5, learner_5, stub_5, "course/ex5.rs");
+checks_for!("6", exercise_6, learner_6, stub_6, "course/ex6.rs");
+checks_for!("7", exercise_7, learner_7, stub_7, "course/ex7.rs");
+checks_for!("8", exercise_8, learner_8, stub_8, "course/ex8.rs");
+checks_for!("9", exercise_9, learner_9, stub_9, "course/ex9.rs");
+checks_for!("10", exercise_10, learner_10, stub_10, "course/ex10.rs");
+checks_for!("11", exercise_11, learner_11, stub_11, "course/ex11.rs");
+checks_for!("12", exercise_12, learner_12, stub_12, "course/ex12.rs");
 
 /// An exercise the harness knows: its number, its checks against the learner's module, and
 /// (with `--features solutions`) against the stub.
-struct Registered {
-    number: u32,
-    learner: fn() -> Vec<Check>,
+pub struct Registered {
+    pub number: u32,
+    pub learner: fn() -> Vec<Check>,
     #[cfg(feature = "solutions")]
-    stub: fn() -> Vec<Check>,
+    pub stub: fn() -> Vec<Check>,
 }
 
 macro_rules! registered {
-    ($($n:literal => $module:ident),* $(,)?) => {
-        vec![$(Registered {
-            number: $n,
-            learner: $module::learner::checks,
-            #[cfg(feature = "solutions")]
-            stub: $module::stub::checks,
-        }),*]
-    };
+    ($($n:literal $skip:literal => $module:ident),* $(,)?) => {{
+        let mut all = Vec::new();
+        $(
+            #[cfg(not(course_skip = $skip))]
+            all.push(Registered {
+                number: $n,
+                learner: $module::learner::checks,
+                #[cfg(feature = "solutions")]
+                stub: $module::stub::checks,
+            });
+        )*
+        all
+    }};
 }
 
-fn registered() -> Vec<Registered> {
-    #[allow(unused_mut)]
-    let mut all = registered![
-        1 => exercise_1,
-        2 => exercise_2,
-        3 => exercise_3,
-        4 => exercise_4,
-        5 => exercise_5,
-        6 => exercise_6,
-        7 => exercise_7,
-        8 => exercise_8,
-        9 => exercise_9,
-        10 => exercise_10,
-    ];
-    #[cfg(feature = "testing")]
-    all.extend(registered![
-        11 => exercise_11,
-        12 => exercise_12,
-    ]);
-    all
-}
-
-/// Exercises whose checks need a feature this build lacks, with the feature's name.
-fn needs_feature(n: u32) -> Option<&'static str> {
-    (matches!(n, 11 | 12) && !cfg!(feature = "testing")).then_some("testing")
-}
-
-/// If `filter` names one exercise (`exercise_3`), its canonical prefix.
-fn exercise_filter(filter: &str) -> Option<(u32, String)> {
-    let digits = filter.strip_prefix("exercise_")?;
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let n: u32 = digits.parse().ok()?;
-    Some((n, format!("exercise_{n}")))
-}
-
-/// Whether the trial `name` belongs to the exercise whose prefix is `prefix`.
-fn belongs(name: &str, prefix: &str) -> bool {
-    name == prefix
-        || name
-            .strip_prefix(prefix)
-            .is_some_and(|rest| rest.starts_with("::"))
+/// Every exercise in this build (all twelve, unless the front door left one out).
+#[allow(clippy::vec_init_then_push)] // one push per exercise, each under its own cfg
+pub fn registered() -> Vec<Registered> {
+    registered![
+        1 "1" => exercise_1,
+        2 "2" => exercise_2,
+        3 "3" => exercise_3,
+        4 "4" => exercise_4,
+        5 "5" => exercise_5,
+        6 "6" => exercise_6,
+        7 "7" => exercise_7,
+        8 "8" => exercise_8,
+        9 "9" => exercise_9,
+        10 "10" => exercise_10,
+        11 "11" => exercise_11,
+        12 "12" => exercise_12,
+    ]
 }
 
 fn trials(color: bool) -> Vec<Trial> {
@@ -284,7 +276,7 @@ fn trials(color: bool) -> Vec<Trial> {
             let check_name = check.name;
             let run = check.run;
             out.push(Trial::test(name, move || {
-                run().map_err(|f| Failed::from(f.render(n, check_name, color)))
+                run().map_err(|f| Failed::from(f.render_once(n, check_name, color)))
             }));
         }
         #[cfg(feature = "solutions")]
@@ -296,176 +288,24 @@ fn trials(color: bool) -> Vec<Trial> {
                     .map_err(|e| Failed::from(support::clean_paths(&e)))
             }));
         }
+        #[cfg(feature = "solutions")]
+        out.extend(mutants::trials(n));
     }
-    out.extend(self_tests());
+    out.extend(selftest::trials());
     out
-}
-
-/// Tests of the harness itself (their names start with `harness::`, so an `exercise_N`
-/// filter never selects them).
-fn self_tests() -> Vec<Trial> {
-    let mut out = vec![
-        Trial::test("harness::exact_selection", || {
-            let names = [
-                "exercise_1::a",
-                "exercise_1::stub::a",
-                "exercise_10::a",
-                "exercise_11::b",
-                "exercise_2::a",
-                "harness::x",
-            ];
-            let pick = |filter: &str| -> Vec<&str> {
-                let (_, prefix) = exercise_filter(filter).expect("an exercise filter");
-                names
-                    .iter()
-                    .copied()
-                    .filter(|n| belongs(n, &prefix))
-                    .collect()
-            };
-            check_eq(
-                pick("exercise_1"),
-                vec!["exercise_1::a", "exercise_1::stub::a"],
-                "exercise_1",
-            )?;
-            check_eq(pick("exercise_10"), vec!["exercise_10::a"], "exercise_10")?;
-            check_eq(
-                pick("exercise_01"),
-                vec!["exercise_1::a", "exercise_1::stub::a"],
-                "exercise_01",
-            )?;
-            check_eq(pick("exercise_99"), vec![], "exercise_99")?;
-            for not_exact in [
-                "exercise_",
-                "exercise_1::a",
-                "exercise_x",
-                "lock",
-                "exercise",
-            ] {
-                if exercise_filter(not_exact).is_some() {
-                    return Err(
-                        format!("`{not_exact}` must keep libtest's substring meaning").into(),
-                    );
-                }
-            }
-            Ok(())
-        }),
-        Trial::test("harness::selection_end_to_end", || {
-            // This very binary, with `--list` (which lists the selected trials, runs none).
-            let list = |filter: &str| -> Result<String, Failed> {
-                let exe = std::env::current_exe().map_err(|e| format!("current_exe: {e}"))?;
-                let out = std::process::Command::new(exe)
-                    .args([filter, "--list"])
-                    .output()
-                    .map_err(|e| format!("running the harness: {e}"))?;
-                Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-            };
-            let trials = |text: &str| -> Vec<String> {
-                text.lines()
-                    .filter_map(|l| l.strip_suffix(": test"))
-                    .map(str::to_string)
-                    .collect()
-            };
-            let one = trials(&list("exercise_1")?);
-            if one.is_empty() || !one.iter().all(|t| belongs(t, "exercise_1")) {
-                return Err(format!("`exercise_1` selected {one:?}").into());
-            }
-            let none = list("exercise_99")?;
-            if !trials(&none).is_empty() || !none.contains("no exercise 99") {
-                return Err(format!(
-                    "`exercise_99` should select nothing and say so; printed:\n{none}"
-                )
-                .into());
-            }
-            Ok(())
-        }),
-        Trial::test("harness::catalog_covers_every_exercise", || {
-            let root = env!("CARGO_MANIFEST_DIR");
-            for ex in registered() {
-                let entry = catalog::exercise(ex.number).ok_or_else(|| {
-                    format!("exercise {} has checks but no catalog entry", ex.number)
-                })?;
-                if entry.hints.is_empty() || entry.explain.trim().is_empty() {
-                    return Err(
-                        format!("exercise {} needs hints and an explanation", ex.number).into(),
-                    );
-                }
-                for file in [entry.file(), entry.solution_file()] {
-                    let text = std::fs::read_to_string(format!("{root}/{file}"))
-                        .map_err(|e| format!("{file}: {e}"))?;
-                    // Only the untouched stubs (the project's own run, `--features
-                    // solutions`) must have one: a learner's solved file need not.
-                    if cfg!(feature = "solutions")
-                        && file.starts_with("exercises/")
-                        && !text.contains("TODO")
-                    {
-                        return Err(format!(
-                            "{file} has no `TODO` to show the learner where to work"
-                        )
-                        .into());
-                    }
-                }
-                if (ex.learner)().is_empty() {
-                    return Err(format!("exercise {} has no checks", ex.number).into());
-                }
-            }
-            Ok(())
-        }),
-        Trial::test("harness::worker_registry_builds", || {
-            // Workers build it at start-up, where a panic (a name registered twice, say by a
-            // stub and a solution) would only show as workers that never answer.
-            let registry = std::panic::catch_unwind(worker_functions).map_err(|p| {
-                format!(
-                    "the worker registry does not build: {}",
-                    synckit::detector::panic_message(&*p)
-                )
-            })?;
-            let names: Vec<&str> = registry.names().collect();
-            for want in ["course.ex9.job", learner_10::CHUNK_STEPS] {
-                if !names.contains(&want) {
-                    return Err(format!("the worker registry lacks `{want}`: {names:?}").into());
-                }
-            }
-            Ok(())
-        }),
-    ];
-    #[cfg(feature = "solutions")]
-    out.push(Trial::test("harness::every_stub_is_unsolved", || {
-        for ex in registered() {
-            let checks = (ex.stub)();
-            if !checks
-                .iter()
-                .any(|c| matches!(c.stub, support::StubExpect::Fails { .. }))
-            {
-                return Err(format!(
-                    "no check of exercise {} expects its stub to fail",
-                    ex.number
-                )
-                .into());
-            }
-        }
-        Ok(())
-    }));
-    #[cfg(not(feature = "solutions"))]
-    let _ = &mut out;
-    out
-}
-
-fn check_eq(got: Vec<&str>, want: Vec<&str>, filter: &str) -> Result<(), Failed> {
-    if got == want {
-        Ok(())
-    } else {
-        Err(format!("filter `{filter}` selected {got:?}, expected {want:?}").into())
-    }
 }
 
 /// The functions the course's worker processes can run: the course's own (exercise 9) and
-/// those exercise 10's `register` adds (with `--features solutions`, the solution's and the
-/// untouched stub's, which register different names).
+/// those exercise 10's `register` adds (with `--features solutions`, the solution's, the
+/// untouched stub's and the mutants', which register different names).
 fn worker_functions() -> Registry {
     let workers = workers::course_functions(Registry::new());
+    #[cfg(not(course_skip = "10"))]
     let workers = learner_10::register(workers);
     #[cfg(feature = "solutions")]
     let workers = stub_10::register(workers);
+    #[cfg(all(feature = "solutions", not(course_no_mutants)))]
+    let workers = mutant_code::register(workers);
     workers
 }
 
@@ -475,26 +315,43 @@ fn main() -> ExitCode {
     // In this process (the harness) it returns at once.
     synckit::process::hook(worker_functions);
     support::install_panic_hook();
+    // Reports show the learner's frames only: the checks, the dinner table and the harness's
+    // helpers call into the learner's code (and are called back by it).
+    for harness in [
+        "exercises::exercise_",
+        "exercises::table",
+        "exercises::support",
+        "exercises::schedules",
+        "exercises::workers",
+        "exercises::main",
+    ] {
+        synckit::detector::hide_frames(harness);
+    }
     let mut args = Arguments::from_args();
     let color = synckit::detector::color_enabled_stdout();
     let mut trials = trials(color);
 
-    if let Some(filter) = args.filter.clone()
-        && let Some((n, prefix)) = exercise_filter(&filter)
-    {
-        trials.retain(|t| belongs(t.name(), &prefix));
-        args.filter = None;
-        args.exact = false;
-        if let Some(feature) = needs_feature(n).filter(|_| trials.is_empty()) {
-            println!(
-                "\nexercise {n} is checked with synckit's `{feature}` feature, which this build \
-                 leaves out: run `cargo test --features {feature} exercise_{n}`"
-            );
-        } else if trials.is_empty() {
-            println!(
-                "\nno exercise {n} in the course: the exercises are {} (`cargo run` lists them)",
-                catalog::numbers()
-            );
+    if let Some(filter) = args.filter.clone() {
+        let numbers: Vec<u32> = catalog::EXERCISES.iter().map(|e| e.number).collect();
+        match select::select(&filter, &numbers) {
+            Selection::Substring => {}
+            Selection::Exercise { number, prefix } => {
+                trials.retain(|t| select::belongs(t.name(), &prefix));
+                args.filter = None;
+                args.exact = false;
+                if trials.is_empty() {
+                    eprintln!(
+                        "exercise {number} is left out of this build because it does not \
+                         compile: `cargo run` shows the error"
+                    );
+                    return ExitCode::FAILURE;
+                }
+            }
+            Selection::Within { filter, .. } => args.filter = Some(filter),
+            Selection::Unknown(line) => {
+                eprintln!("{line}");
+                return ExitCode::from(2);
+            }
         }
     }
     // One check at a time: see the module docs.

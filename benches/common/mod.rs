@@ -1,6 +1,7 @@
-//! Workloads shared by the synckit bench (`benches/locks.rs`) and the peer bench crate
-//! (`benches/peers`). Each workload is generic over [`BenchLock`], so every implementation
-//! runs the very same code; a crate lists the implementations it can build.
+//! Workloads and implementations shared by the benches of this crate (`locks.rs`, `peers.rs`)
+//! and the instruction counter (`instructions.rs`). Each workload is generic over
+//! [`BenchLock`], so every implementation runs the very same code; a bench lists the
+//! implementations it measures. The peer detectors are in `peers.rs` beside this file.
 //!
 //! Besides criterion's own output (`$CRITERION_HOME/<group>/<impl>/new/estimates.json`),
 //! measurements that criterion cannot take (RSS, detection latency, a deadline-bounded
@@ -19,6 +20,15 @@ use std::time::{Duration, Instant};
 
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, SamplingMode, Throughput};
+
+pub mod peers;
+
+/// The baseline's name in this build: with `--features detectors`, cargo's feature
+/// unification turns on parking_lot's `deadlock_detection` for every user of parking_lot.
+#[cfg(not(feature = "detectors"))]
+pub const PL_NAME: &str = "parking_lot::Mutex";
+#[cfg(feature = "detectors")]
+pub const PL_NAME: &str = "parking_lot::Mutex +deadlock_detection";
 
 /// A lock around a `u64`, as each implementation spells it.
 pub trait BenchLock: Send + Sync + Sized + 'static {
@@ -576,7 +586,7 @@ impl BenchLock for StdMutex {
 /// build it has `deadlock_detection` on and is named accordingly there.)
 pub struct PlMutex(parking_lot::Mutex<u64>);
 impl BenchLock for PlMutex {
-    const NAME: &'static str = crate::PL_NAME;
+    const NAME: &'static str = PL_NAME;
     fn new(v: u64) -> Self {
         PlMutex(parking_lot::Mutex::new(v))
     }

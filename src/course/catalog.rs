@@ -26,6 +26,12 @@ impl Exercise {
         format!("exercises/exercise_{}.rs", self.number)
     }
 
+    /// The untouched stub, relative to the crate root: what the learner's file starts as
+    /// (the front door compares against it to say "not started"; no git needed).
+    pub fn stub_file(&self) -> String {
+        format!("tests/course/stubs/exercise_{}.rs", self.number)
+    }
+
     /// The reference solution, relative to the crate root.
     pub fn solution_file(&self) -> String {
         format!("solutions/exercise_{}.rs", self.number)

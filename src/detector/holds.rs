@@ -4,9 +4,17 @@
 //! An acquire that may block (not a try, not a re-entry) and that happens while the thread
 //! holds a lock also checks the lock order: a new edge goes to the global lock-order graph,
 //! unless this thread's edge cache knows it already.
+//!
+//! This is the detector's fast path: an uncontended acquire and release of a lock come here
+//! and nowhere else. It takes no global lock, allocates nothing (the hold list has room for
+//! eight holds from the thread's first use) and captures no backtrace; what is rare (a report,
+//! a new order edge, a thread's first use, an observer) is out of line.
 
 use super::lock_order::{self, OrderContext};
-use super::registry::{Hold, Local, global, with_local};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use super::policy::FastState;
+use super::registry::{Hold, Local, global, local, local_fast, with_local};
 use super::report::{Report, ThreadState};
 use super::resource::{Resource, ResourceInfo, Site};
 
@@ -17,69 +25,206 @@ pub(crate) enum Taken {
     Blocking { timed: bool, subclass: u32 },
     /// A try-acquire: cannot block, so it adds no order edge (it is held all the same).
     Try,
-    /// One more count on a hold the thread already has (RLock re-entry): no edge.
+    /// One more count on a hold the thread already has (an RLock re-entry, a second permit
+    /// of a semaphore): no edge, and no new hold.
     Again,
+    /// A semaphore's first permit for this thread; the semaphore has `in_all` permits in all
+    /// (which makes it a counting gate for the locks taken while it is held).
+    Permit { in_all: u32 },
 }
 
-/// Records a new hold of `resource` on the calling thread (or one more count, for kinds a
-/// thread may hold several times), and checks the lock order it implies. Returns the calling
+/// Records a new hold of `resource` on the calling thread (or, with [`Taken::Again`], one more
+/// count on the hold it has), and checks the lock order it implies. Returns the calling
 /// thread's id (to record as owner), and an inversion report when this acquire closes a new
 /// lock-order cycle. `0` and no report during thread teardown.
-#[inline]
+#[inline(always)]
 pub(crate) fn on_acquire(
     resource: &Resource,
     site: Site,
     taken: Taken,
 ) -> (u64, Option<Box<Report>>) {
-    with_local(|local| {
-        let epoch = super::policy::epoch();
-        if local.policy_epoch != epoch {
-            local.holds.clear(); // recorded under another policy: possibly stale
-            local.policy_epoch = epoch;
+    // A primitive's first use draws its id from the thread's block (another thread-local).
+    let info = resource.info();
+    let Some(mut local) = local() else {
+        return (0, None);
+    };
+    // Holds recorded under another policy epoch are possibly stale; and a thread whose
+    // fast-path snapshot is out of date gets a new one (the full path ends here).
+    if local.fast_state != super::policy::fast_state().0 {
+        local.sync_fast_state();
+    }
+    if taken == Taken::Again
+        && let Some(h) = local
+            .holds
+            .iter_mut()
+            .rev()
+            .find(|h| h.resource.id == info.id)
+    {
+        h.count += 1;
+        if local.observer.is_some() {
+            tell_acquired(&local, info.id);
         }
-        let info = resource.info();
-        if info.kind.counts()
-            && let Some(h) = local
-                .holds
-                .iter_mut()
-                .rev()
-                .find(|h| h.resource.id == info.id)
-        {
-            h.count += 1;
-            if let Some(o) = &local.observer {
-                o.acquired(local.id, h);
+        return (local.id, None);
+    }
+    let mut report = None;
+    let tag = match taken {
+        Taken::Blocking { timed, subclass } => {
+            if info.kind.is_lock() && !local.holds.is_empty() {
+                report = check_order(&mut local, resource, &info, site, timed, subclass);
             }
-            return (local.id, None);
+            subclass
         }
-        let (report, subclass) = match taken {
-            Taken::Blocking { timed, subclass }
-                if info.kind.is_lock() && !local.holds.is_empty() =>
-            {
-                (
-                    check_order(local, resource, &info, site, timed, subclass),
-                    subclass,
-                )
+        Taken::Permit { in_all } => in_all,
+        Taken::Try | Taken::Again => 0,
+    };
+    local.holds.push(Hold {
+        resource: info,
+        site,
+        count: 1,
+        tag,
+        entered_graph: false,
+    });
+    if local.observer.is_some() {
+        tell_acquired(&local, info.id);
+    }
+    (local.id, report)
+}
+
+/// The bookkeeping of an uncontended lock acquire under a fast `state` (see [`FastState`]),
+/// inline: when the thread holds nothing, one hold pushed and the thread's id stored in
+/// `owner`. `false` sends the caller to the out-of-line [`acquire_nested`] / [`on_acquire`]:
+/// something is held (the order probe), or the thread's first use, a new policy epoch, an
+/// observer.
+#[inline(always)]
+pub(crate) fn acquire_fast(
+    resource: &Resource,
+    site: Site,
+    state: FastState,
+    owner: &AtomicU64,
+) -> bool {
+    // A primitive's first use draws its id here (from its own thread-local, before this
+    // function takes the state).
+    let id = resource.id();
+    // SAFETY: straight-line use; nothing else reaches the state meanwhile.
+    let local = unsafe { local_fast() };
+    if local.fast_state != state.0 || !local.holds.is_empty() {
+        return false;
+    }
+    // A registered thread's list has room for eight holds (`Local::register`) and this is
+    // the first: writing in place keeps `Vec::push`'s growth call, and with it the register
+    // saves of a non-leaf function, off the fast path (14 of its instructions, measured).
+    debug_assert!(local.holds.capacity() > 0);
+    let hold = Hold {
+        resource: resource.info_with(id),
+        site,
+        count: 1,
+        tag: 0,
+        entered_graph: false,
+    };
+    // SAFETY: the list is empty and its capacity is at least 8 (reserved at registration,
+    // which `fast_state` matching proves, and never shrunk), so slot 0 is allocated.
+    unsafe {
+        local.holds.as_mut_ptr().write(hold);
+        local.holds.set_len(1);
+    }
+    owner.store(local.id, Ordering::Relaxed);
+    true
+}
+
+/// A lock acquired under a fast `state` while the thread holds something: the order probe,
+/// then the hold, and the thread's id stored in `owner`. The common case — one plain lock
+/// held, the edge to this one already known — is a cache probe and a write; anything else
+/// goes through the general probe. `None` sends the caller to [`on_acquire`] (see
+/// [`acquire_fast`]); `Some(report)` when the acquire closes an inversion.
+#[inline(always)]
+pub(crate) fn acquire_nested(
+    resource: &Resource,
+    site: Site,
+    state: FastState,
+    owner: &AtomicU64,
+) -> Option<Option<Box<Report>>> {
+    let id = resource.id();
+    // SAFETY: the probe gets this reference passed on and takes the state nowhere else.
+    let local = unsafe { local_fast() };
+    let len = local.holds.len();
+    if local.fast_state != state.0 || len == 0 || len == local.holds.capacity() {
+        return None;
+    }
+    let last = &local.holds[len - 1];
+    let known = len == 1
+        && last.resource.kind.is_lock()
+        && last.resource.class.is_none()
+        && resource.class().is_none()
+        && local
+            .edge_cache
+            .as_ref()
+            .is_some_and(|c| c.contains((last.resource.id, id, 0)));
+    let report = if known {
+        None
+    } else {
+        probe_order(local, resource, &resource.info_with(id), site)
+    };
+    let hold = Hold {
+        resource: resource.info_with(id),
+        site,
+        count: 1,
+        tag: 0,
+        entered_graph: false,
+    };
+    // SAFETY: `len < capacity` was checked above, so slot `len` is allocated.
+    unsafe {
+        local.holds.as_mut_ptr().add(len).write(hold);
+        local.holds.set_len(len + 1);
+    }
+    owner.store(local.id, Ordering::Relaxed);
+    Some(report)
+}
+
+/// The general order probe of a fast nested acquire, out of line.
+#[inline(never)]
+fn probe_order(
+    local: &mut Local,
+    resource: &Resource,
+    info: &ResourceInfo,
+    site: Site,
+) -> Option<Box<Report>> {
+    check_order(local, resource, info, site, false, 0)
+}
+
+/// The bookkeeping of a release under a fast `state`, inline: the last hold popped. `false`
+/// sends the caller to [`on_release`] (a hold counted more than once, released out of order,
+/// or the state is not fast for this thread).
+#[inline(always)]
+pub(crate) fn release_fast(resource: &Resource, state: FastState) -> bool {
+    // SAFETY: straight-line use, nothing else reaches the state meanwhile.
+    let local = unsafe { local_fast() };
+    let id = resource.peek_id();
+    match local.holds.last() {
+        Some(h) if local.fast_state == state.0 && h.resource.id == id && h.count == 1 => {
+            if h.entered_graph {
+                resource.mark_in_order_graph(); // so that dropping it leaves the graph
             }
-            Taken::Blocking { subclass, .. } => (None, subclass),
-            Taken::Try | Taken::Again => (None, 0),
-        };
-        local.holds.push(Hold {
-            resource: info,
-            site,
-            count: 1,
-            subclass,
-            entered_graph: false,
-        });
-        if let Some(o) = &local.observer {
-            o.acquired(local.id, local.holds.last().expect("just pushed"));
+            local.holds.pop();
+            true
         }
-        (local.id, report)
-    })
-    .unwrap_or((0, None))
+        _ => false,
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn tell_acquired(local: &Local, id: u64) {
+    if let (Some(o), Some(hold)) = (
+        &local.observer,
+        local.holds.iter().rev().find(|h| h.resource.id == id),
+    ) {
+        o.acquired(local.id, hold);
+    }
 }
 
 /// The lock-order probe: from the thread's last held lock to this one, through the cache.
-#[inline]
+/// (Reached only when something is held: the nested paths.)
+#[inline(always)]
 fn check_order(
     local: &mut Local,
     resource: &Resource,
@@ -90,25 +235,28 @@ fn check_order(
 ) -> Option<Box<Report>> {
     let new_key = lock_order::node_key(info, subclass);
     let (last, key) = lock_order::edge_key(&local.holds, new_key)?;
-    if local.edge_cache.contains(key) {
+    if local.edge_cache.as_ref().is_some_and(|c| c.contains(key)) {
         return None;
     }
-    let report = record_order(local, info, new_key, site, timed, last, subclass);
-    local.edge_cache.insert(key);
-    local.holds[last].entered_graph = true;
-    resource.mark_in_order_graph();
-    report
+    new_edge(
+        local, resource, info, new_key, site, timed, last, subclass, key,
+    )
 }
 
+/// An order edge this thread has not registered yet: into the global graph.
 #[cold]
-fn record_order(
-    local: &Local,
+#[inline(never)]
+#[allow(clippy::too_many_arguments)]
+fn new_edge(
+    local: &mut Local,
+    resource: &Resource,
     new: &ResourceInfo,
     new_key: u64,
     site: Site,
     timed: bool,
     last: usize,
     subclass: u32,
+    key: (u64, u64, u64),
 ) -> Option<Box<Report>> {
     let ctx = OrderContext {
         new: *new,
@@ -116,48 +264,69 @@ fn record_order(
         site,
         timed,
         holds: &local.holds,
-        thread: &local.shared.name,
+        thread: local.name(),
     };
     let mut g = global();
     let report = g.order.record(&ctx, last, subclass);
     drop(g);
+    local
+        .edge_cache
+        .get_or_insert_with(Box::default)
+        .insert(key);
+    local.holds[last].entered_graph = true;
+    resource.mark_in_order_graph();
     report.map(Box::new)
 }
 
 /// Gives back one count of the calling thread's hold on `resource` (a release, an RLock exit,
 /// a permit), forgetting the hold when its count reaches zero.
-#[inline]
+#[inline(always)]
 pub(crate) fn on_release(resource: &Resource) {
     let Some(id) = resource.existing_id() else {
         return;
     };
-    with_local(|local| {
-        // Guards are usually dropped in reverse order: look at the last hold first.
-        let last = local.holds.len().checked_sub(1)?;
-        let pos = if local.holds[last].resource.id == id {
-            last
-        } else {
-            local.holds.iter().rposition(|h| h.resource.id == id)?
-        };
-        let hold = &mut local.holds[pos];
-        let remaining = hold.count - 1;
-        let info = local.observer.as_ref().map(|_| hold.resource);
-        if remaining > 0 {
-            hold.count = remaining;
-        } else {
-            if hold.entered_graph {
-                resource.mark_in_order_graph();
-            }
-            local.holds.remove(pos);
+    let Some(mut local) = local() else {
+        return;
+    };
+    // The common case: the most recent hold, taken once, never ordered, nobody listening.
+    if let Some(h) = local.holds.last()
+        && h.resource.id == id
+        && h.count == 1
+        && !h.entered_graph
+        && local.observer.is_none()
+    {
+        local.holds.pop();
+        return;
+    }
+    release_slow(&mut local, resource, id);
+}
+
+#[cold]
+#[inline(never)]
+fn release_slow(local: &mut Local, resource: &Resource, id: u64) {
+    // Guards are usually dropped in reverse order: search from the end.
+    let Some(pos) = local.holds.iter().rposition(|h| h.resource.id == id) else {
+        return;
+    };
+    let hold = &mut local.holds[pos];
+    let info = hold.resource;
+    let remaining = hold.count - 1;
+    if remaining > 0 {
+        hold.count = remaining;
+    } else {
+        if hold.entered_graph {
+            resource.mark_in_order_graph();
         }
-        if let (Some(o), Some(info)) = (&local.observer, info) {
-            o.released(local.id, &info, remaining);
-        }
-        Some(())
-    });
+        local.holds.remove(pos);
+    }
+    if let Some(o) = &local.observer {
+        o.released(local.id, &info, remaining);
+    }
 }
 
 /// Removes a dropped primitive from the lock-order graph (only if it ever entered it).
+#[cold]
+#[inline(never)]
 pub(crate) fn forget_resource(resource: &Resource) {
     if resource.in_order_graph()
         && let Some(id) = resource.existing_id()
@@ -176,7 +345,7 @@ pub(crate) fn forget_resource(resource: &Resource) {
 pub(crate) fn reentrant(resource: &Resource, again: Site) -> Box<Report> {
     let info = resource.info();
     let (me, name, holds) =
-        with_local(|l| (l.id, l.shared.name.clone(), l.holds.clone())).unwrap_or_default();
+        with_local(|l| (l.id, l.name().to_string(), l.holds.clone())).unwrap_or_default();
     let first = holds
         .iter()
         .rev()

@@ -38,10 +38,12 @@ pub(crate) mod wait_for;
 mod watchdog;
 
 pub use policy::{Deadlock, DeadlockPanic, Policy, panic_message, policy, set_policy};
-pub(crate) use policy::{Delivery, enabled, install_panic_hook, judge, panic_location};
+pub(crate) use policy::{
+    Delivery, FastState, FullPath, enabled, fast_state, install_panic_hook, judge, panic_location,
+};
 pub use report::{
     Held, OrderEdge, Report, ReportKind, ThreadState, WaitingFor, color_enabled,
-    color_enabled_stdout, short_backtrace,
+    color_enabled_stdout, hide_frames, short_backtrace,
 };
 pub use resource::Kind;
 pub use watchdog::watchdog;

@@ -3,7 +3,7 @@
 
 use std::cell::RefCell;
 use std::fmt;
-use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::registry::with_local;
 use super::report::{Report, color_enabled};
@@ -24,11 +24,90 @@ const PANIC: u8 = 1;
 const LOG: u8 = 2;
 const OFF: u8 = 3;
 
-static POLICY: AtomicU8 = AtomicU8::new(UNSET);
+/// The detector's global state in one word, so that the fast path decides with one load and
+/// one bit test:
+/// - bit 0: SLOW, set whenever the fast path must not be taken (the policy is unset or off,
+///   or a [`FullPath`] guard is alive); kept in step with the fields below by every update;
+/// - bits 1-2: the policy (`UNSET`, `PANIC`, `LOG`, `OFF`);
+/// - bits 3-23: how many [`FullPath`] guards are alive (controlled runs, which need every
+///   operation to take the full path, with its scheduling points);
+/// - bits 24-63: the policy epoch, bumped by every [`set_policy`]: a thread whose holds were
+///   recorded under another policy forgets them (a release under `Off` unrecords nothing).
+static STATE: AtomicU64 = AtomicU64::new(SLOW | ((UNSET as u64) << 1));
 
-/// Bumped by every [`set_policy`]: a thread whose holds were recorded under another policy
-/// forgets them (a release under `Off` does not unrecord anything).
-static POLICY_EPOCH: AtomicU64 = AtomicU64::new(0);
+const SLOW: u64 = 1;
+const POLICY_SHIFT: u32 = 1;
+const POLICY_BITS: u64 = 0b11 << POLICY_SHIFT;
+const FULL_PATH_ONE: u64 = 1 << 3;
+const FULL_PATH_BITS: u64 = ((1 << 24) - 1) & !0b111;
+const EPOCH_ONE: u64 = 1 << 24;
+
+/// `s` with its SLOW bit recomputed from its fields.
+fn with_slow_bit(s: u64) -> u64 {
+    let policy = ((s & POLICY_BITS) >> POLICY_SHIFT) as u8;
+    let fast = matches!(policy, PANIC | LOG) && s & FULL_PATH_BITS == 0;
+    (s & !SLOW) | u64::from(!fast)
+}
+
+/// Applies `change` to the state (and the SLOW bit), atomically.
+fn update(change: impl Fn(u64) -> Option<u64>) {
+    let _ = STATE.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |s| {
+        change(s).map(with_slow_bit)
+    });
+}
+
+/// A snapshot of the detector's global state (see [`fast_state`]).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) struct FastState(pub(crate) u64);
+
+impl FastState {
+    /// The detector is on and nothing asks for the full path: an uncontended operation may do
+    /// its bookkeeping inline.
+    #[inline(always)]
+    pub(crate) fn is_fast(self) -> bool {
+        self.0 & SLOW == 0
+    }
+
+    /// The detector is off and nothing asks for the full path: an uncontended operation does
+    /// no bookkeeping at all.
+    #[inline(always)]
+    pub(crate) fn is_off(self) -> bool {
+        self.0 & (POLICY_BITS | FULL_PATH_BITS) == u64::from(OFF) << POLICY_SHIFT
+    }
+
+    /// The policy epoch (see `STATE`).
+    pub(crate) fn epoch(self) -> u64 {
+        self.0 >> 24
+    }
+}
+
+/// One relaxed load: the state the fast path decides on.
+#[inline(always)]
+pub(crate) fn fast_state() -> FastState {
+    FastState(STATE.load(Ordering::Relaxed))
+}
+
+/// While one lives, every thread takes the full path: a controlled schedule is running and
+/// needs every operation's scheduling point (which the fast path skips).
+pub(crate) struct FullPath(());
+
+impl FullPath {
+    #[cfg_attr(not(feature = "testing"), allow(dead_code))]
+    pub(crate) fn enter() -> FullPath {
+        update(|s| Some(s.wrapping_add(FULL_PATH_ONE)));
+        FullPath(())
+    }
+}
+
+impl Drop for FullPath {
+    fn drop(&mut self) {
+        update(|s| Some(s.wrapping_sub(FULL_PATH_ONE)));
+    }
+}
+
+fn policy_bits() -> u8 {
+    ((STATE.load(Ordering::Relaxed) & POLICY_BITS) >> POLICY_SHIFT) as u8
+}
 
 impl Policy {
     fn to_u8(self) -> u8 {
@@ -64,8 +143,9 @@ impl Policy {
 /// forget those holds (a lock taken with the detector off was never recorded, and one
 /// released with it off is never unrecorded), so reports about them may be incomplete.
 pub fn set_policy(policy: Policy) {
-    POLICY.store(policy.to_u8(), Ordering::Relaxed);
-    POLICY_EPOCH.fetch_add(1, Ordering::Relaxed);
+    update(|s| {
+        Some((s & !POLICY_BITS).wrapping_add(EPOCH_ONE) | u64::from(policy.to_u8()) << POLICY_SHIFT)
+    });
 }
 
 /// The policy in force for the calling thread: its world's, if it runs inside
@@ -75,13 +155,14 @@ pub fn policy() -> Policy {
     observed.unwrap_or_else(global_policy)
 }
 
+/// The policy epoch (see `STATE`).
 pub(crate) fn epoch() -> u64 {
-    POLICY_EPOCH.load(Ordering::Relaxed)
+    fast_state().epoch()
 }
 
 #[inline]
 fn global_policy() -> Policy {
-    match POLICY.load(Ordering::Relaxed) {
+    match policy_bits() {
         UNSET => init_policy(),
         v => Policy::from_u8(v),
     }
@@ -101,8 +182,12 @@ fn init_policy() -> Policy {
         }
         None => Policy::Panic,
     };
-    let _ = POLICY.compare_exchange(UNSET, policy.to_u8(), Ordering::Relaxed, Ordering::Relaxed);
-    Policy::from_u8(POLICY.load(Ordering::Relaxed))
+    // Only if nothing has set it meanwhile; the epoch stays (nothing was recorded yet).
+    update(|s| {
+        (s & POLICY_BITS == u64::from(UNSET) << POLICY_SHIFT)
+            .then_some(s | u64::from(policy.to_u8()) << POLICY_SHIFT)
+    });
+    Policy::from_u8(policy_bits())
 }
 
 /// Whether the detector tracks anything: the *global* policy is not `Off`. One relaxed
@@ -111,7 +196,7 @@ fn init_policy() -> Policy {
 pub(crate) fn enabled() -> bool {
     // Unset counts as on: every thread's first use of the detector (`Local::new`) reads
     // `SYNCKIT_DEADLOCK` before any wait could be checked, so this stays one compare.
-    POLICY.load(Ordering::Relaxed) != OFF
+    policy_bits() != OFF
 }
 
 /// Reads `SYNCKIT_DEADLOCK` if nothing has set the policy yet.

@@ -39,12 +39,6 @@ impl Kind {
     pub(crate) fn is_lock(self) -> bool {
         matches!(self, Kind::Lock | Kind::RLock)
     }
-
-    /// Kinds a thread may hold more than once (re-entry, several permits): one hold with a
-    /// count, not one hold per acquire.
-    pub(crate) fn counts(self) -> bool {
-        matches!(self, Kind::RLock | Kind::Semaphore | Kind::BoundedSemaphore)
-    }
 }
 
 impl fmt::Display for Kind {
@@ -62,14 +56,20 @@ impl fmt::Display for Kind {
     }
 }
 
-/// A primitive's identity for reports: copyable, no pointers, valid after the primitive is gone.
+/// An interned name: a thin pointer (one word, where a `&str` takes two), so that a hold,
+/// which copies its resource's identity on every acquire, stays small.
+pub(crate) type Name = &'static &'static str;
+
+/// A primitive's identity for reports: copyable, valid after the primitive is gone (it points
+/// only at interned names and call sites, never at the primitive, which a leaked guard lets
+/// move or drop while the hold is still listed). Five words.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct ResourceInfo {
     pub id: u64,
-    pub kind: Kind,
-    pub name: Option<&'static str>,
-    pub class: Option<&'static str>,
+    pub name: Option<Name>,
+    pub class: Option<Name>,
     pub created: Site,
+    pub kind: Kind,
 }
 
 impl ResourceInfo {
@@ -91,8 +91,8 @@ impl ResourceInfo {
 pub(crate) struct Resource {
     id: AtomicU64,
     kind: Kind,
-    name: Option<&'static str>,
-    class: Option<&'static str>,
+    name: Option<Name>,
+    class: Option<Name>,
     created: Site,
     /// Set once the resource has an edge in the lock-order graph, so that dropping it
     /// knows whether it must take the global lock to leave the graph.
@@ -119,16 +119,17 @@ impl Resource {
         self.class = Some(intern(class));
     }
 
-    pub fn class(&self) -> Option<&'static str> {
+    pub fn class(&self) -> Option<Name> {
         self.class
     }
 
+    #[inline(always)]
     pub fn kind(&self) -> Kind {
         self.kind
     }
 
     /// The resource's id, drawing one on first use.
-    #[inline]
+    #[inline(always)]
     pub fn id(&self) -> u64 {
         let id = self.id.load(Ordering::Relaxed);
         if id != 0 {
@@ -137,7 +138,8 @@ impl Resource {
         self.assign_id()
     }
 
-    #[cold]
+    /// Draws the id: once per primitive, on its first use (so creating one costs nothing).
+    #[inline]
     fn assign_id(&self) -> u64 {
         let fresh = super::registry::next_resource_id();
         match self
@@ -149,10 +151,28 @@ impl Resource {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn info(&self) -> ResourceInfo {
         ResourceInfo {
             id: self.id(),
+            kind: self.kind,
+            name: self.name,
+            class: self.class,
+            created: self.created,
+        }
+    }
+
+    /// The id, or 0 if none was drawn yet (the fast path leaves a first use to the full one).
+    #[inline(always)]
+    pub fn peek_id(&self) -> u64 {
+        self.id.load(Ordering::Relaxed)
+    }
+
+    /// The identity, under an id already drawn.
+    #[inline(always)]
+    pub fn info_with(&self, id: u64) -> ResourceInfo {
+        ResourceInfo {
+            id,
             kind: self.kind,
             name: self.name,
             class: self.class,
@@ -166,6 +186,7 @@ impl Resource {
     }
 
     /// The id if one was ever drawn (a resource without one was never in any graph).
+    #[inline(always)]
     pub fn existing_id(&self) -> Option<u64> {
         match self.id.load(Ordering::Relaxed) {
             0 => None,
@@ -173,25 +194,28 @@ impl Resource {
         }
     }
 
+    #[inline(always)]
     pub(crate) fn mark_in_order_graph(&self) {
         self.in_order_graph.store(true, Ordering::Relaxed);
     }
 
+    #[inline(always)]
     pub(crate) fn in_order_graph(&self) -> bool {
         self.in_order_graph.load(Ordering::Relaxed)
     }
 }
 
-/// Names are interned so that holds and reports can copy `&'static str`s around.
-/// Only `named()`/`class()` reach this, never the fast path; the table grows with the
-/// number of *distinct* names, not with the number of primitives.
-pub(crate) fn intern(name: &str) -> &'static str {
-    static NAMES: LazyLock<Mutex<HashMap<String, &'static str>>> = LazyLock::new(Default::default);
+/// Names are interned so that holds and reports can copy one word around. Only
+/// `named()`/`class()` reach this, never the fast path; the table grows with the number of
+/// *distinct* names, not with the number of primitives.
+pub(crate) fn intern(name: &str) -> Name {
+    static NAMES: LazyLock<Mutex<HashMap<String, Name>>> = LazyLock::new(Default::default);
     let mut names = NAMES.lock();
     if let Some(interned) = names.get(name) {
         return interned;
     }
-    let leaked: &'static str = Box::leak(name.to_string().into_boxed_str());
+    let text: &'static str = Box::leak(name.to_string().into_boxed_str());
+    let leaked: Name = Box::leak(Box::new(text));
     names.insert(name.to_string(), leaked);
     leaked
 }
@@ -226,6 +250,7 @@ mod tests {
         let a = intern("registry-test-name");
         let b = intern(&String::from("registry-test-name"));
         assert!(std::ptr::eq(a, b));
+        assert_eq!(*a, "registry-test-name");
         assert_ne!(intern("registry-test-other"), a);
     }
 }

@@ -11,7 +11,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use parking_lot::lock_api::{RawMutex as _, RawMutexTimed as _};
 
 use super::blocking::{self, Deadline, Ended, Sleeper, Slept, Wait};
-use crate::detector::holds::{Taken, forget_resource, on_acquire, on_release, reentrant};
+use crate::detector::holds::{
+    Taken, acquire_fast, acquire_nested, forget_resource, on_acquire, on_release, reentrant,
+    release_fast,
+};
 use crate::detector::registry::{Waitable, current_thread_id};
 use crate::detector::resource::{Kind, Resource, Site};
 use crate::detector::{self, Deadlock, Delivery};
@@ -83,11 +86,41 @@ impl LockCore {
         }
     }
 
-    /// `acquire(site, FOREVER, Policy, 0)`, the common case, without a `Result` whose drop
-    /// glue (a boxed report) would be inlined into every caller: the fast path is the CAS
-    /// and one relaxed load; the bookkeeping and the contended path stay out of line.
-    #[inline]
+    /// `acquire(site, FOREVER, Policy, 0)`, the common case. When the detector's state is fast
+    /// (on, no controlled schedule anywhere; one load) and the lock is free, the bookkeeping
+    /// is inline: one hold pushed and the owner stored. Everything else (the detector off, a
+    /// controlled run's scheduling point, contention, a thread's or a lock's first use, a
+    /// report) takes the full path, out of line.
+    #[inline(always)]
     pub fn acquire_policy(&self, site: Site) {
+        let state = detector::fast_state();
+        if state.is_fast() {
+            if self.raw.try_lock() {
+                if !acquire_fast(&self.meta, site, state, &self.owner) {
+                    self.acquired_nested(site, state);
+                }
+                return;
+            }
+        } else if state.is_off() && self.raw.try_lock() {
+            return; // the detector is off: no bookkeeping at all
+        }
+        self.acquire_policy_full(site);
+    }
+
+    /// The bookkeeping of an acquire under a fast state that the inline path left: a lock
+    /// taken while others are held (the order probe), else the full bookkeeping.
+    #[inline(never)]
+    fn acquired_nested(&self, site: Site, state: detector::FastState) {
+        match acquire_nested(&self.meta, site, state, &self.owner) {
+            Some(None) => {}
+            Some(Some(report)) => self.refuse_policy(report),
+            None => self.acquired_policy(site),
+        }
+    }
+
+    /// The full path of [`acquire_policy`](LockCore::acquire_policy).
+    #[inline(never)]
+    fn acquire_policy_full(&self, site: Site) {
         sched::point(Op::Acquire, &self.meta);
         if self.raw.try_lock() {
             if detector::enabled() {
@@ -98,9 +131,25 @@ impl LockCore {
         self.contended_policy(site);
     }
 
+    /// The bookkeeping of an acquire on the full path.
     #[inline(never)]
     fn acquired_policy(&self, site: Site) {
-        if let Err(refused) = self.acquired(site, Patience::FOREVER, Delivery::Policy, 0) {
+        let taken = Taken::Blocking {
+            timed: false,
+            subclass: 0,
+        };
+        let (me, report) = on_acquire(&self.meta, site, taken);
+        self.owner.store(me, Ordering::Relaxed);
+        if let Some(report) = report {
+            self.refuse_policy(report);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn refuse_policy(&self, report: Box<crate::detector::Report>) {
+        if let Err(refused) = detector::judge(report, Delivery::Policy) {
+            self.release();
             refused.raise();
         }
     }
@@ -221,24 +270,32 @@ impl LockCore {
     /// Releases the lock.
     ///
     /// Callers guarantee the calling thread holds it (they own a guard).
-    #[inline]
+    #[inline(always)]
     pub fn release(&self) {
+        let state = detector::fast_state();
+        if (state.is_fast() && release_fast(&self.meta, state)) || state.is_off() {
+            self.owner.store(0, Ordering::Relaxed);
+            // SAFETY: see `release_full`.
+            unsafe { self.raw.unlock() };
+            return;
+        }
+        self.release_full();
+    }
+
+    /// The full path of [`release`](LockCore::release): a scheduling point, and the hold
+    /// given back through the detector's one door.
+    #[inline(never)]
+    fn release_full(&self) {
         sched::point(Op::Release, &self.meta);
         self.owner.store(0, Ordering::Relaxed);
         if detector::enabled() {
-            self.release_tracked();
+            on_release(&self.meta);
         }
         // SAFETY: every caller holds the lock: it is called from a guard's drop (the guard
         // exists only after a successful acquire and is not Send, so this is the thread
         // that acquired), from a Condition wait on such a guard, or from `acquired` right
         // after taking it.
         unsafe { self.raw.unlock() };
-    }
-
-    /// Out of line, so that `release` stays a store, a load and the unlock.
-    #[inline(never)]
-    fn release_tracked(&self) {
-        on_release(&self.meta);
     }
 }
 
@@ -305,7 +362,10 @@ impl Waitable for LockCore {
 }
 
 impl Drop for LockCore {
+    #[inline]
     fn drop(&mut self) {
-        forget_resource(&self.meta);
+        if self.meta.in_order_graph() {
+            forget_resource(&self.meta);
+        }
     }
 }

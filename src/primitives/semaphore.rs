@@ -31,6 +31,9 @@ struct SemCore {
 
 struct SemState {
     value: usize,
+    /// How many permits there are in all: the initial value plus every bare `release()` (an
+    /// upper bound: a release may give back a forgotten permit), or the bound.
+    in_all: usize,
     /// Threads holding permits through guards, with how many.
     holders: Vec<(u64, u32)>,
     /// The last bare `release()`, for closed-world evidence.
@@ -51,6 +54,7 @@ impl SemCore {
         SemCore {
             state: Mutex::new(SemState {
                 value,
+                in_all: value,
                 holders: Vec::new(),
                 last_release: None,
             }),
@@ -61,12 +65,20 @@ impl SemCore {
     }
 
     /// Takes a permit for thread `me` (the state is locked, and a permit is free).
-    fn take(&self, st: &mut SemState, me: u64, site: Site, taken: Taken) {
+    fn take(&self, st: &mut SemState, me: u64, site: Site) {
         st.value -= 1;
-        match st.holders.iter_mut().find(|(t, _)| *t == me) {
-            Some((_, n)) => *n += 1,
-            None => st.holders.push((me, 1)),
-        }
+        let taken = match st.holders.iter_mut().find(|(t, _)| *t == me) {
+            Some((_, n)) => {
+                *n += 1;
+                Taken::Again // one more permit on the hold it has
+            }
+            None => {
+                st.holders.push((me, 1));
+                Taken::Permit {
+                    in_all: u32::try_from(st.in_all).unwrap_or(u32::MAX),
+                }
+            }
+        };
         // The thread's own list of holds, for reports ("holds `pool` x2").
         if detector::enabled() {
             on_acquire(&self.meta, site, taken);
@@ -77,17 +89,10 @@ impl SemCore {
     fn acquire(&self, site: Site, patience: Patience, how: Delivery) -> Result<bool, Deadlock> {
         sched::point(Op::Acquire, &self.meta);
         let me = current_thread_id();
-        let taken = match patience {
-            None => Taken::Try,
-            Some(d) => Taken::Blocking {
-                timed: d.is_timed(),
-                subclass: 0,
-            },
-        };
         {
             let mut st = self.state.lock();
             if st.value > 0 {
-                self.take(&mut st, me, site, taken);
+                self.take(&mut st, me, site);
                 return Ok(true);
             }
         }
@@ -102,7 +107,7 @@ impl SemCore {
             &self.state,
             &self.cv,
             |st| st.value > 0,
-            |st| self.take(st, me, site, taken),
+            |st| self.take(st, me, site),
             |_| {},
         );
         Ok(blocking::block(&wait, &mut sleeper)? == Ended::Done)
@@ -172,6 +177,9 @@ impl SemCore {
             });
         }
         st.value += n;
+        if self.bound.is_none() {
+            st.in_all = st.in_all.saturating_add(n);
+        }
         st.last_release = Some(signal);
         drop(st);
         for _ in 0..n {

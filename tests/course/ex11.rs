@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use synckit::testing::{self, Config, Run};
 
+use crate::schedules::*;
 use crate::support::*;
 
 /// The checks of this exercise, and what the stub must do under each.
@@ -21,7 +22,12 @@ pub fn checks() -> Vec<Check> {
             stub: StubExpect::Fails {
                 why: &[Why::LostWakeUp],
                 detail: Some(|f| {
-                    let all = f.notes.join("\n");
+                    let report = f
+                        .report
+                        .as_ref()
+                        .map(|r| clean_paths(&r.to_string()))
+                        .unwrap_or_default();
+                    let all = format!("{}\n{report}", f.notes.join("\n"));
                     for needed in [
                         "bounded-exhaustive search",
                         "one column per thread",

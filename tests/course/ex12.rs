@@ -15,6 +15,7 @@ use synckit::testing::{
     self, Config, Mismatch, Run, SemaphoreLike, SemaphoreModel, SemaphoreOp, SemaphoreUnderTest,
 };
 
+use crate::schedules::*;
 use crate::support::*;
 use SemaphoreOp::{Acquire, Release, TryAcquire, Value};
 

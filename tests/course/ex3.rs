@@ -4,8 +4,9 @@
 use std::sync::Arc;
 
 use synckit::detector::ReportKind;
-use synckit::thread::spawn_named;
+use synckit::testing::{self, Config};
 
+use crate::schedules::*;
 use crate::support::*;
 
 /// The checks of this exercise, and what the stub must do under each.
@@ -25,8 +26,8 @@ pub fn checks() -> Vec<Check> {
             stub: StubExpect::Passes,
         },
         Check {
-            name: "deposits_from_four_threads",
-            run: deposits_from_four_threads,
+            name: "two_depositors_get_their_own_receipts",
+            run: two_depositors_get_their_own_receipts,
             stub: StubExpect::Fails {
                 why: &[Why::Report(ReportKind::ReentrantAcquire)],
                 detail: Some(|f| report_in_exercise_file(f, 3)),
@@ -36,20 +37,20 @@ pub fn checks() -> Vec<Check> {
 }
 
 fn deposit_then_audit() -> Verdict {
-    let expected = "deposit(50) into an account opened with 100 adds 50 and audits the books, on one \
-                    thread, without hanging: the balance is then 150";
-    let balance = run(expected, || {
+    let expected = "deposit(50) into an account opened with 100 adds 50 and audits the books, on \
+                    one thread, without hanging: the receipt and the balance are then 150";
+    let (receipt, balance) = run(expected, || {
         let account = ex::Account::new(100);
-        account.deposit(50);
-        account.balance()
+        let receipt = account.deposit(50);
+        (receipt, account.balance())
     })?;
-    if balance == 150 {
+    if (receipt, balance) == (150, 150) {
         Ok(())
     } else {
         Err(Failure::new(
             Why::WrongAnswer,
             expected,
-            format!("the balance is {balance}"),
+            format!("the receipt says {receipt} and the balance is {balance}"),
         ))
     }
 }
@@ -68,33 +69,55 @@ fn audit_on_its_own() -> Verdict {
     }
 }
 
-fn deposits_from_four_threads() -> Verdict {
-    let expected = "four threads each deposit 1, 25 times, into an account opened with 0: the balance \
-                    ends at 100 and every audit adds up";
-    let balance = run(expected, || {
-        let account = Arc::new(ex::Account::new(0));
-        let handles: Vec<_> = (0..4)
-            .map(|i| {
-                let account = account.clone();
-                spawn_named(&format!("depositor-{i}"), move || {
-                    for _ in 0..25 {
-                        account.deposit(1);
-                    }
-                })
+fn two_depositors_get_their_own_receipts() -> Verdict {
+    let expected = "two threads deposit 1 and 10 into an account opened with 100, under every \
+                    schedule with at most 2 preemptions: each receipt is the balance its own \
+                    deposit left (101 then 111, or 110 then 111), and the books add up";
+    explored(
+        expected,
+        || {
+            testing::explore(course_config(Config::exhaustive(2)), |run| {
+                let account = Arc::new(ex::Account::new(100));
+                let depositors: Vec<_> = [1, 10]
+                    .into_iter()
+                    .map(|amount| {
+                        let account = account.clone();
+                        run.spawn(&format!("depositor-{amount}"), move || {
+                            account.deposit(amount)
+                        })
+                    })
+                    .collect();
+                let receipts: Vec<i64> = depositors.into_iter().map(join).collect();
+                let (small, big) = (receipts[0], receipts[1]);
+                let fine = matches!((small, big), (101, 111) | (111, 110));
+                if !fine && small == big {
+                    broken(
+                        Why::StaleRead,
+                        format!(
+                            "both receipts say {small}: one depositor let go of the lock before \
+                             its audit and receipt, the other deposited in between, and the first \
+                             one's receipt shows the other's money too"
+                        ),
+                    );
+                }
+                if !fine {
+                    broken(
+                        Why::WrongAnswer,
+                        format!("the receipts for 1 and 10 say {small} and {big}"),
+                    );
+                }
+                if !account.audit() || account.balance() != 111 {
+                    broken(
+                        Why::WrongAnswer,
+                        format!(
+                            "the balance ends at {}, and the final audit says {}",
+                            account.balance(),
+                            account.audit()
+                        ),
+                    );
+                }
             })
-            .collect();
-        for h in handles {
-            join(h);
-        }
-        let ok = account.audit();
-        (account.balance(), ok)
-    })?;
-    match balance {
-        (100, true) => Ok(()),
-        (b, ok) => Err(Failure::new(
-            Why::WrongAnswer,
-            expected,
-            format!("the balance ends at {b}, and the final audit says {ok}"),
-        )),
-    }
+        },
+        |_, f| f,
+    )
 }

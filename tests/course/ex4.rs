@@ -4,8 +4,9 @@
 use std::sync::Arc;
 
 use synckit::detector::ReportKind;
-use synckit::thread::spawn_named;
+use synckit::testing::{self, Config};
 
+use crate::schedules::*;
 use crate::support::*;
 
 /// The checks of this exercise, and what the stub must do under each.
@@ -101,45 +102,44 @@ fn child_totals_in_parallel() -> Verdict {
 }
 
 fn wait_until_total() -> Verdict {
-    let expected = "a watcher that already holds the RLock calls wait_until_total(root, 100) while another \
-                    thread adds files of 30: it returns once the total reaches 100 (120), still holding \
-                    the RLock once";
-    let (total, holds_after) = run(expected, || {
-        let tree = Arc::new(ex::Tree::new("root"));
-        let watcher = {
-            let tree = tree.clone();
-            spawn_named("watcher", move || {
-                tree.with_lock(|| (tree.wait_until_total(0, 100), tree.holds()))
+    let expected = "a watcher that already holds the RLock calls wait_until_total(root, 100) while \
+                    `main` adds five files of 30: it returns a total of at least 100, still \
+                    holding the RLock once, under every schedule with at most 2 preemptions";
+    explored(
+        expected,
+        || {
+            testing::explore(course_config(Config::exhaustive(2)), |run| {
+                let tree = Arc::new(ex::Tree::new("root"));
+                let watcher = {
+                    let tree = tree.clone();
+                    run.spawn("watcher", move || {
+                        tree.with_lock(|| (tree.wait_until_total(0, 100), tree.holds()))
+                    })
+                };
+                for i in 0..5 {
+                    tree.add(0, &format!("file-{i}"), 30);
+                }
+                let (total, holds_after) = join(watcher);
+                if total < 100 {
+                    broken(
+                        Why::WrongAnswer,
+                        format!(
+                            "wait_until_total returned {total}, less than 100: it stopped \
+                             waiting after a wake-up without checking the total again"
+                        ),
+                    );
+                }
+                if holds_after != 1 {
+                    broken(
+                        Why::WrongAnswer,
+                        format!(
+                            "after wait_until_total the watcher held the RLock {holds_after} \
+                             time(s), not 1"
+                        ),
+                    );
+                }
             })
-        };
-        // Each file is added only once the watcher is waiting again (or has returned), so a
-        // watcher that does not re-check after waking sees 30, every time.
-        for i in 0..5 {
-            wait_until(|| tree.waiting() == 1 || watcher.is_finished());
-            if watcher.is_finished() {
-                break;
-            }
-            tree.add(0, &format!("file-{i}"), 30);
-        }
-        join(watcher)
-    })?;
-    if total >= 100 && holds_after == 1 {
-        Ok(())
-    } else if total < 100 {
-        Err(Failure::new(
-            Why::WrongAnswer,
-            expected,
-            format!(
-                "wait_until_total returned {total}, less than 100: it stopped waiting after a wake-up without checking the total again"
-            ),
-        ))
-    } else {
-        Err(Failure::new(
-            Why::WrongAnswer,
-            expected,
-            format!(
-                "after wait_until_total the watcher held the RLock {holds_after} time(s), not 1"
-            ),
-        ))
-    }
+        },
+        |_, f| f,
+    )
 }

@@ -1,13 +1,16 @@
 // Checks of exercise 6 (Condition). Included by tests/exercises.rs once per module under test,
 // which it names `ex`.
+//
+// Every check runs under `synckit::testing::explore`. `main` starts the consumers and then
+// reaches a yield point, so the default schedule already has every consumer asleep on the
+// condition before anything arrives; the explorer tries the other schedules within its bound.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
-use synckit::Lock;
-use synckit::detector::ReportKind;
-use synckit::thread::spawn_named;
+use synckit::testing::{self, Config, Run};
+use synckit::thread::{JoinHandle, yield_point};
 
+use crate::schedules::*;
 use crate::support::*;
 
 /// The checks of this exercise, and what the stub must do under each.
@@ -25,159 +28,203 @@ pub fn checks() -> Vec<Check> {
             name: "close_wakes_every_consumer",
             run: close_wakes_every_consumer,
             stub: StubExpect::Fails {
-                why: &[Why::LostWakeUp, Why::Report(ReportKind::WorldDeadlock)],
+                why: &[Why::LostWakeUp],
                 detail: None,
             },
         },
         Check {
-            name: "bounded_producer_consumer",
-            run: bounded_producer_consumer,
+            name: "producer_then_consumer",
+            run: producer_then_consumer,
             stub: StubExpect::Passes,
+        },
+        Check {
+            name: "two_producers_two_consumers",
+            run: two_producers_two_consumers,
+            stub: StubExpect::Fails {
+                why: &[Why::GaveUpEarly],
+                detail: None,
+            },
         },
     ]
 }
 
-/// What each consumer got: `(consumer number, item)`.
-type Got = Arc<Lock<Vec<(usize, Option<u32>)>>>;
-
-/// Starts `n` consumers, each calling `get()` once and recording what it got.
-fn consumers(queue: &Arc<ex::Queue<u32>>, n: usize) -> (Vec<synckit::thread::JoinHandle<()>>, Got) {
-    let got = Arc::new(Lock::new(Vec::new()).named("course:results"));
-    let handles = (1..=n)
+/// Starts `n` consumers (`consumer-1`, ...), each calling `get()` once.
+fn consumers(run: &Run, queue: &Arc<ex::Queue<u32>>, n: usize) -> Vec<JoinHandle<Option<u32>>> {
+    (1..=n)
         .map(|i| {
-            let (queue, got) = (queue.clone(), got.clone());
-            spawn_named(&format!("consumer-{i}"), move || {
-                let item = queue.get();
-                got.acquire().push((i, item));
-            })
+            let queue = queue.clone();
+            run.spawn(&format!("consumer-{i}"), move || queue.get())
         })
-        .collect();
-    (handles, got)
+        .collect()
+}
+
+/// Joins the consumers: what each got, in consumer order.
+fn got(consumers: Vec<JoinHandle<Option<u32>>>) -> Vec<Option<u32>> {
+    consumers.into_iter().map(join).collect()
+}
+
+/// The failure for a consumer that got `None` from an open queue.
+fn gave_up(got: &[Option<u32>]) -> ! {
+    let who = got.iter().position(Option::is_none).map_or(0, |i| i + 1);
+    broken(
+        Why::GaveUpEarly,
+        format!(
+            "consumer-{who} got None although the queue was open (the consumers got {got:?}): \
+             it was woken by an item that another consumer took first, and it did not look \
+             again before popping"
+        ),
+    )
+}
+
+/// A schedule that ended with consumers asleep on `changed`: a lost wake-up, explained.
+fn lost_wake_up(failure: &testing::Failure, mut f: Failure, story: &str) -> Failure {
+    if asleep_on(failure, None, "changed") {
+        f.why = Why::LostWakeUp;
+        f.happened = story.to_string();
+    }
+    f
 }
 
 fn two_consumers_one_item() -> Verdict {
-    let expected = "two consumers wait on an empty queue; one item arrives (waking both), then a second: \
-                    each consumer gets one item, and neither gets None (the queue is never closed)";
-    let got = run(expected, || {
-        let queue = Arc::new(ex::Queue::new(4));
-        let (handles, got) = consumers(&queue, 2);
-        wait_until(|| queue.waiting() == 2); // both asleep on the condition
-        queue.put(1); // notify_all: both wake, one of them takes the item
-        // Go on once the other one has either returned or gone back to sleep.
-        wait_until(|| {
-            got.acquire().len() == 2 || (got.acquire().len() == 1 && queue.waiting() == 1)
-        });
-        queue.put(2);
-        handles.into_iter().for_each(join);
-        let mut got = got.acquire().clone();
-        got.sort();
-        got
-    })?;
-    let items: Vec<Option<u32>> = got.iter().map(|(_, item)| *item).collect();
-    let mut sorted = items.clone();
-    sorted.sort();
-    if sorted == [Some(1), Some(2)] {
-        return Ok(());
-    }
-    if let Some((who, _)) = got.iter().find(|(_, item)| item.is_none()) {
-        return Err(Failure::new(
-            Why::GaveUpEarly,
-            expected,
-            format!(
-                "consumer-{who} got None although the queue was open: it was woken by the first item, \
-                 which the other consumer took first, and it did not check again before popping"
-            ),
-        ));
-    }
-    Err(Failure::new(
-        Why::WrongAnswer,
+    let expected = "two consumers wait on an empty queue; one item arrives (waking both), then a \
+                    second: each consumer gets one item, and neither gets None (the queue is \
+                    never closed), under every schedule that deviates at most twice from the default";
+    explored(
         expected,
-        format!("the consumers got {got:?}"),
-    ))
+        || {
+            testing::explore(course_config(Config::delay_bounded(2)), |run| {
+                let queue = Arc::new(ex::Queue::new(4));
+                let consumers = consumers(run, &queue, 2);
+                yield_point(); // the consumers may go to sleep on the empty queue
+                queue.put(1);
+                yield_point(); // a woken consumer may take it before the second item
+                queue.put(2);
+                let got = got(consumers);
+                if got.contains(&None) {
+                    gave_up(&got);
+                }
+            })
+        },
+        |_, f| f,
+    )
 }
 
 fn close_wakes_every_consumer() -> Verdict {
-    let expected =
-        "three consumers wait on an empty queue; close() wakes all three, and each gets None";
-    let asleep_after_close = Arc::new(AtomicUsize::new(0));
-    let seen = asleep_after_close.clone();
-    let got = run(expected, move || {
-        let queue = Arc::new(ex::Queue::<u32>::new(4));
-        let (handles, got) = consumers(&queue, 3);
-        wait_until(|| queue.waiting() == 3);
-        queue.close();
-        // A notify takes a waiter off the condition at once: whoever is still counted here
-        // was not woken by close(), and nothing else will ever wake it.
-        seen.store(queue.waiting(), Ordering::SeqCst);
-        handles.into_iter().for_each(join);
-        got.acquire().clone()
-    });
-    let still_asleep = asleep_after_close.load(Ordering::SeqCst);
-    let lost = format!(
-        "close() woke {} of the 3 waiting consumers; the other {still_asleep} stay asleep on the condition, \
-         and no one will ever notify them again (a lost wake-up)",
-        3 - still_asleep.min(3)
-    );
-    let got = match got {
-        Ok(got) => got,
-        Err(f) if still_asleep > 0 => return Err(f.note(lost)),
-        Err(f) => return Err(f),
-    };
-    if still_asleep > 0 {
-        return Err(Failure::new(Why::LostWakeUp, expected, lost));
-    }
-    if got.len() == 3 && got.iter().all(|(_, item)| item.is_none()) {
-        Ok(())
-    } else {
-        Err(Failure::new(
-            Why::WrongAnswer,
-            expected,
-            format!("the consumers got {got:?}"),
-        ))
-    }
+    let expected = "two consumers wait on an empty queue; close() wakes both, and each gets \
+                    None, under every schedule that deviates at most twice from the default";
+    explored(
+        expected,
+        || {
+            testing::explore(course_config(Config::delay_bounded(2)), |run| {
+                let queue = Arc::new(ex::Queue::<u32>::new(4));
+                let consumers = consumers(run, &queue, 2);
+                yield_point(); // the consumers may go to sleep on the empty queue
+                queue.close();
+                let got = got(consumers);
+                if got != [None, None] {
+                    broken(
+                        Why::WrongAnswer,
+                        format!("after close() the consumers got {got:?}"),
+                    );
+                }
+            })
+        },
+        |failure, f| {
+            lost_wake_up(
+                failure,
+                f,
+                "close() did not wake every waiting consumer: under the schedule below, one of \
+                 them is still asleep on `changed` after the queue closed, and no one will ever \
+                 notify it again (a lost wake-up). Closing is news for every consumer",
+            )
+        },
+    )
 }
 
-fn bounded_producer_consumer() -> Verdict {
-    let expected = "one producer puts 1..=20 into a queue of capacity 2 and closes it; one consumer gets \
-                    all 20 in order, then None; the queue never holds more than 2";
-    let (got, most) = run(expected, || {
-        let queue = Arc::new(ex::Queue::new(2));
-        let most = Arc::new(Lock::new(0usize).named("course:most"));
-        let producer = {
-            let (queue, most) = (queue.clone(), most.clone());
-            spawn_named("producer", move || {
-                for i in 1..=20u32 {
-                    queue.put(i);
-                    let len = queue.len();
-                    let mut m = most.acquire();
-                    *m = (*m).max(len);
+fn producer_then_consumer() -> Verdict {
+    let expected = "one producer puts 1..=5 into a queue of capacity 2 and closes it; one \
+                    consumer gets all 5 in order, then None; the queue never holds more than 2; \
+                    under every schedule that deviates at most once from the default";
+    explored(
+        expected,
+        || {
+            testing::explore(course_config(Config::delay_bounded(1)), |run| {
+                let queue = Arc::new(ex::Queue::new(2));
+                let producer = {
+                    let queue = queue.clone();
+                    run.spawn("producer", move || {
+                        let mut most = 0;
+                        for i in 1..=5u32 {
+                            queue.put(i);
+                            most = most.max(queue.len());
+                        }
+                        queue.close();
+                        most
+                    })
+                };
+                let consumer = {
+                    let queue = queue.clone();
+                    run.spawn("consumer", move || {
+                        let mut got = Vec::new();
+                        while let Some(item) = queue.get() {
+                            got.push(item);
+                        }
+                        got
+                    })
+                };
+                let most = join(producer);
+                let got = join(consumer);
+                if got != [1, 2, 3, 4, 5] || most > 2 {
+                    broken(
+                        Why::WrongAnswer,
+                        format!("the consumer got {got:?}; the queue held up to {most} items"),
+                    );
                 }
-                queue.close();
             })
-        };
-        let consumer = {
-            let queue = queue.clone();
-            spawn_named("consumer", move || {
-                let mut got = Vec::new();
-                while let Some(item) = queue.get() {
-                    got.push(item);
+        },
+        |_, f| f,
+    )
+}
+
+fn two_producers_two_consumers() -> Verdict {
+    let expected = "a queue of capacity 1; two consumers each get one item, two producers each \
+                    put one: every item is taken, no consumer gets None, and nobody sleeps \
+                    forever, under every schedule that deviates at most once from the default";
+    explored(
+        expected,
+        || {
+            testing::explore(course_config(Config::delay_bounded(1)), |run| {
+                let queue = Arc::new(ex::Queue::new(1));
+                let consumers = consumers(run, &queue, 2);
+                let producers: Vec<_> = [1, 2]
+                    .into_iter()
+                    .map(|item| {
+                        let queue = queue.clone();
+                        run.spawn(&format!("producer-{item}"), move || queue.put(item))
+                    })
+                    .collect();
+                producers.into_iter().for_each(join);
+                let mut got = got(consumers);
+                if got.contains(&None) {
+                    gave_up(&got);
                 }
-                got
+                got.sort();
+                if got != [Some(1), Some(2)] {
+                    broken(Why::WrongAnswer, format!("the consumers got {got:?}"));
+                }
             })
-        };
-        join(producer);
-        let got = join(consumer);
-        let most = *most.acquire();
-        (got, most)
-    })?;
-    let want: Vec<u32> = (1..=20).collect();
-    if got == want && most <= 2 {
-        Ok(())
-    } else {
-        Err(Failure::new(
-            Why::WrongAnswer,
-            expected,
-            format!("the consumer got {got:?}; the queue held up to {most} items"),
-        ))
-    }
+        },
+        |failure, f| {
+            lost_wake_up(
+                failure,
+                f,
+                "under the schedule below, threads sleep on `changed` with work waiting for \
+                 them: a producer waits for room while a consumer waits for an item. Producers \
+                 and consumers sleep on the same Condition, so a notify(1) can wake a thread of \
+                 the wrong kind (a consumer, when the news was room for a producer); it finds \
+                 nothing for it and sleeps again, and the one who could use the news is never \
+                 told. Notify everyone (notify_all) when waiters of both kinds share a Condition",
+            )
+        },
+    )
 }

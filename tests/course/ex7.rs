@@ -5,9 +5,10 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use synckit::detector::ReportKind;
-use synckit::thread::spawn_named;
+use synckit::testing::{self, Config};
 use synckit::{LockGuard, Semaphore};
 
+use crate::schedules::*;
 use crate::support::*;
 use crate::table::{DinnerTable, SEATS};
 
@@ -15,6 +16,10 @@ impl ex::Table for DinnerTable {
     #[track_caller]
     fn pick_up(&self, fork: usize) -> LockGuard<'_, ()> {
         DinnerTable::pick_up(self, fork)
+    }
+    #[track_caller]
+    fn try_pick_up(&self, fork: usize) -> Option<LockGuard<'_, ()>> {
+        DinnerTable::try_pick_up(self, fork)
     }
     fn eat(&self, seat: usize) {
         DinnerTable::eat(self, seat)
@@ -47,30 +52,33 @@ pub fn checks() -> Vec<Check> {
 }
 
 fn five_philosophers_dine() -> Verdict {
-    let expected = "five philosophers sit down at once and each eats once, with both forks in hand; \
-                    nobody waits forever";
-    let (mut meals, bad) = run(expected, || {
-        let table = Arc::new(DinnerTable::new());
-        let philosophers: Vec<_> = (0..SEATS)
-            .map(|seat| {
-                let table = table.clone();
-                spawn_named(&format!("philosopher-{seat}"), move || {
-                    let _leaves = table.sit(seat);
-                    ex::philosopher(seat, &*table);
-                })
+    let expected = "five philosophers sit down at once and each eats once, with both forks in \
+                    hand, and nobody waits forever, under every schedule that deviates at most \
+                    once from going round the table";
+    explored(
+        expected,
+        || {
+            testing::explore(course_config(Config::delay_bounded(1)), |run| {
+                let table = Arc::new(DinnerTable::new());
+                let philosophers: Vec<_> = (0..SEATS)
+                    .map(|seat| {
+                        let table = table.clone();
+                        run.spawn(&format!("philosopher-{seat}"), move || {
+                            ex::philosopher(seat, &*table)
+                        })
+                    })
+                    .collect();
+                philosophers.into_iter().for_each(join);
+                let (mut meals, bad) = table.meals();
+                meals.sort();
+                if meals != (0..SEATS).collect::<Vec<_>>() || !bad.is_empty() {
+                    broken(
+                        Why::WrongAnswer,
+                        format!("the seats that ate: {meals:?}; ate without both forks: {bad:?}"),
+                    );
+                }
             })
-            .collect();
-        philosophers.into_iter().for_each(join);
-        table.meals()
-    })?;
-    meals.sort();
-    if meals == (0..SEATS).collect::<Vec<_>>() && bad.is_empty() {
-        Ok(())
-    } else {
-        Err(Failure::new(
-            Why::WrongAnswer,
-            expected,
-            format!("the seats that ate: {meals:?}; ate without both forks: {bad:?}"),
-        ))
-    }
+        },
+        |_, f| f,
+    )
 }

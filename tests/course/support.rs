@@ -27,6 +27,11 @@ pub enum Why {
     NotOnThreads,
     /// Two threads updated shared state and one update was lost.
     LostUpdate,
+    /// A decision was taken on a look that another thread made stale: an account overdrawn.
+    Overdrawn,
+    /// A thread reported (returned) shared state after another thread changed it: a window
+    /// between two steps that had to be one critical section.
+    StaleRead,
     /// More threads used the pool at once than it has permits.
     Oversubscribed,
     /// A double release went unnoticed.
@@ -62,6 +67,8 @@ impl Why {
             Why::WrongAnswer => "a wrong result".into(),
             Why::NotOnThreads => "work not done on the named threads".into(),
             Why::LostUpdate => "a lost update".into(),
+            Why::Overdrawn => "an overdrawn account (a decision on a stale look)".into(),
+            Why::StaleRead => "a result read after another thread got in (a window)".into(),
             Why::Oversubscribed => "an over-subscribed pool".into(),
             Why::OverReleaseMissed => "a double release that went unnoticed".into(),
             Why::GaveUpEarly => "a consumer that gave up on an open queue".into(),
@@ -79,6 +86,20 @@ impl Why {
         }
     }
 }
+
+/// The reasons an explored body can fail with through [`broken`](crate::schedules::broken):
+/// every `Why` that is not a report, with the tag that marks it in a panic message.
+pub const TAGGED: &[(Why, &str)] = &[
+    (Why::WrongAnswer, "wrong-answer"),
+    (Why::NotOnThreads, "not-on-threads"),
+    (Why::LostUpdate, "lost-update"),
+    (Why::Overdrawn, "overdrawn"),
+    (Why::StaleRead, "stale-read"),
+    (Why::Oversubscribed, "oversubscribed"),
+    (Why::OverReleaseMissed, "over-release-missed"),
+    (Why::GaveUpEarly, "gave-up-early"),
+    (Why::LostWakeUp, "lost-wake-up"),
+];
 
 /// A failed check, ready to be printed.
 pub struct Failure {
@@ -115,8 +136,37 @@ impl Failure {
         self
     }
 
-    /// The whole explanation, as the learner sees it under `---- exercise_N::check ----`.
+    /// The whole explanation, as the learner sees it under `---- exercise_N::check ----`,
+    /// except that a detector report already shown under an earlier check of this run is not
+    /// shown again: one report, once (two checks of exercise 3 stop at the same line).
+    pub fn render_once(&self, exercise: u32, check: &str, color: bool) -> String {
+        static SHOWN: Mutex<Vec<(String, String)>> = Mutex::new(Vec::new());
+        let earlier = self.report.as_ref().and_then(|report| {
+            let signature = signature(report);
+            let mut shown = SHOWN.lock().unwrap_or_else(|e| e.into_inner());
+            match shown.iter().find(|(s, _)| *s == signature) {
+                Some((_, check)) => Some(check.clone()),
+                None => {
+                    shown.push((signature, format!("exercise_{exercise}::{check}")));
+                    None
+                }
+            }
+        });
+        self.render_with(exercise, check, color, earlier.as_deref())
+    }
+
+    /// The whole explanation, report included.
     pub fn render(&self, exercise: u32, check: &str, color: bool) -> String {
+        self.render_with(exercise, check, color, None)
+    }
+
+    fn render_with(
+        &self,
+        exercise: u32,
+        check: &str,
+        color: bool,
+        report_shown_under: Option<&str>,
+    ) -> String {
         let paint = |s: &str, style: fn(&str) -> colored::ColoredString| -> String {
             if color {
                 style(s).to_string()
@@ -146,12 +196,28 @@ impl Failure {
         for note in &self.notes {
             let _ = writeln!(out, "            {}", indent_rest(note, 12));
         }
-        if let Some(report) = &self.report {
-            let _ = writeln!(out);
-            let _ = writeln!(out, "  {}", paint("the detector's report:", |s| s.bold()));
-            for line in report.render(color).lines() {
-                let _ = writeln!(out, "  | {line}");
+        match (&self.report, report_shown_under) {
+            (Some(report), Some(earlier)) => {
+                let _ = writeln!(out);
+                let _ = writeln!(
+                    out,
+                    "  {} the same as under `{earlier}` above ({}{})",
+                    paint("the detector's report:", |s| s.bold()),
+                    kind_words(report.kind()),
+                    report
+                        .location()
+                        .map(|l| format!(" at {}", site(l)))
+                        .unwrap_or_default()
+                );
             }
+            (Some(report), None) => {
+                let _ = writeln!(out);
+                let _ = writeln!(out, "  {}", paint("the detector's report:", |s| s.bold()));
+                for line in report.render(color).lines() {
+                    let _ = writeln!(out, "  | {line}");
+                }
+            }
+            (None, _) => {}
         }
         if let Some(e) = catalog::exercise(exercise) {
             let _ = writeln!(out);
@@ -172,6 +238,31 @@ impl Failure {
     }
 }
 
+/// What makes two reports the same for the learner: their kind, where they were raised, and
+/// what they are about (thread names aside: four depositors stopped at one line are one story).
+fn signature(report: &Report) -> String {
+    let mut resources = report.resources();
+    resources.sort();
+    format!(
+        "{:?} {} {resources:?}",
+        report.kind(),
+        report.location().map(site).unwrap_or_default()
+    )
+}
+
+/// A report's kind in a few words.
+fn kind_words(kind: ReportKind) -> &'static str {
+    match kind {
+        ReportKind::ReentrantAcquire => "a re-entrant acquire",
+        ReportKind::Deadlock => "a deadlock",
+        ReportKind::LockOrderInversion => "a lock-order inversion",
+        ReportKind::WorldDeadlock => "every thread blocked",
+        ReportKind::Stall => "a stall",
+        ReportKind::OwnerExited => "a lock whose owner exited",
+        _ => "a report",
+    }
+}
+
 /// Indents every line after the first by `n` spaces.
 fn indent_rest(text: &str, n: usize) -> String {
     let pad = " ".repeat(n);
@@ -189,12 +280,15 @@ fn indent_rest(text: &str, n: usize) -> String {
 
 /// The learner files are included from `tests/` with `#[path = "../exercises/..."]`, so
 /// their call sites read `tests/../exercises/exercise_3.rs`: show `exercises/exercise_3.rs`.
-/// Backtrace lines carry absolute paths: show them relative to the crate too.
+/// The untouched stubs the project's own run checks are copies of those files, kept in
+/// `tests/course/stubs/`: show them as the learner's files they are. Backtrace lines carry
+/// absolute paths: show them relative to the crate too.
 pub fn clean_paths(text: &str) -> String {
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/");
     text.replace(root, "")
         .replace("tests/../", "")
         .replace("tests\\..\\", "")
+        .replace("tests/course/stubs/", "exercises/")
 }
 
 /// A file:line:column, cleaned.
@@ -249,7 +343,7 @@ pub fn take_panics() -> Vec<PanicRecord> {
     std::mem::take(&mut *PANICS.lock().unwrap_or_else(|e| e.into_inner()))
 }
 
-fn is_todo(message: &str) -> bool {
+pub fn is_todo(message: &str) -> bool {
     message.starts_with("not yet implemented") || message.starts_with("not implemented")
 }
 
@@ -335,17 +429,13 @@ pub fn run<T: Send + 'static>(
 
 /// A failure for a detector report, in words that fit its kind.
 pub fn from_report(expected: &str, report: Report, panics: &[PanicRecord]) -> Failure {
-    let thread = report
-        .threads()
-        .first()
-        .map(|t| t.name.clone())
-        .unwrap_or_else(|| {
-            panics
-                .iter()
-                .find(|p| p.report.is_some())
-                .map(|p| p.thread.clone())
-                .unwrap_or_default()
-        });
+    let thread = first_thread(&report).unwrap_or_else(|| {
+        panics
+            .iter()
+            .find(|p| p.report.is_some())
+            .map(|p| p.thread.clone())
+            .unwrap_or_default()
+    });
     let happened = match report.kind() {
         ReportKind::ReentrantAcquire => format!(
             "the detector stopped thread `{thread}`: it asked again for a Lock it already holds. A plain \
@@ -374,6 +464,16 @@ pub fn from_report(expected: &str, report: Report, panics: &[PanicRecord]) -> Fa
     let mut f = Failure::new(Why::Report(report.kind()), expected, happened);
     f.report = Some(Box::new(report));
     f
+}
+
+/// The thread a report is about: the first it names, else the one its headline names (a
+/// re-entrant acquire's report may list no threads: "thread `main` already holds ...").
+pub fn first_thread(report: &Report) -> Option<String> {
+    if let Some(t) = report.threads().first() {
+        return Some(t.name.clone());
+    }
+    let rest = report.headline().split_once("thread `")?.1;
+    Some(rest.split_once('`')?.0.to_string())
 }
 
 /// Waits (spinning politely) until `ready()` holds. Used to line threads up before the
@@ -497,143 +597,4 @@ pub fn report_in_exercise_file(f: &Failure, exercise: u32) -> Result<(), String>
             "the report points at {at}, not at a line of {want}"
         ))
     }
-}
-
-// ---------------------------------------------------------------------------------------
-// Checks that explore schedules (`synckit::testing::explore`), exercises 11 and 12: they
-// need synckit's `testing` feature (on by default).
-
-#[cfg(feature = "testing")]
-/// How long one schedule's closed world may run before the explorer calls it stalled.
-pub const SCHEDULE_DEADLINE: Duration = Duration::from_secs(5);
-
-#[cfg(feature = "testing")]
-/// How long a whole search may take before it stops (and, if it found nothing, the check
-/// says it could not finish): far above what the checks need in a debug build.
-pub const SEARCH_LIMIT: Duration = Duration::from_secs(30);
-
-#[cfg(feature = "testing")]
-/// `config` with the course's limits: a schedule deadline and a search time limit.
-pub fn course_config(config: synckit::testing::Config) -> synckit::testing::Config {
-    config.deadline(SCHEDULE_DEADLINE).time_limit(SEARCH_LIMIT)
-}
-
-#[cfg(feature = "testing")]
-/// Runs an exploration (`synckit::testing::explore`, `explore_semaphore`, ...) and turns a
-/// failing schedule into a [`Failure`] that explains itself: what happened under that
-/// schedule, and the explorer's own account (the report, the shrunk schedule as timeline
-/// lanes, the string that replays it) as a note. `refine` may reword it for the exercise,
-/// looking at the explorer's failure itself. A search cut short by [`SEARCH_LIMIT`] fails as
-/// [`Why::Stalled`]: a check must not pass on half a search.
-pub fn explored(
-    expected: &str,
-    search: impl FnOnce() -> Result<synckit::testing::Stats, synckit::testing::Failure>,
-    refine: impl FnOnce(&synckit::testing::Failure, Failure) -> Failure,
-) -> Verdict {
-    let _ = take_panics();
-    let result = search();
-    let _ = take_panics();
-    match result {
-        Ok(stats) if stats.complete => Ok(()),
-        Ok(stats) => Err(Failure::new(
-            Why::Stalled,
-            expected,
-            format!(
-                "the search did not finish within {} s ({stats}): is every thread doing a few \
-                 synckit operations, or does one spin?",
-                SEARCH_LIMIT.as_secs()
-            ),
-        )),
-        Err(failure) => {
-            let f = from_schedule(expected, &failure);
-            Err(refine(&failure, f))
-        }
-    }
-}
-
-#[cfg(feature = "testing")]
-/// Whether a failing schedule ended with every thread blocked and `thread` (any thread, for
-/// `None`) asleep on the Condition named `condition`: a wake-up that never came.
-pub fn asleep_on(
-    failure: &synckit::testing::Failure,
-    thread: Option<&str>,
-    condition: &str,
-) -> bool {
-    failure.report().is_some_and(|report| {
-        report.kind() == ReportKind::WorldDeadlock
-            && report.threads().iter().any(|t| {
-                thread.is_none_or(|name| t.name == name)
-                    && t.waiting.as_ref().is_some_and(|w| {
-                        w.resource == condition && w.kind == synckit::detector::Kind::Condition
-                    })
-            })
-    })
-}
-
-#[cfg(feature = "testing")]
-/// A [`Failure`] for a failing schedule, in words that fit its kind.
-pub fn from_schedule(expected: &str, failure: &synckit::testing::Failure) -> Failure {
-    use synckit::testing::FailureKind;
-    let thread = failure.thread().unwrap_or("?");
-    // A panic's message ends with `(at file:line:col)`, the place it panicked.
-    let (message, at) = match failure.message().rsplit_once("\n(at ") {
-        Some((message, at)) => (message, Some(at.trim_end_matches(')'))),
-        None => (failure.message(), None),
-    };
-    let at_text = at
-        .map(|at| format!(" at {}", clean_paths(at)))
-        .unwrap_or_default();
-    let account = format!("what the explorer saw:\n\n{failure}");
-    let (why, happened) = match failure.kind() {
-        FailureKind::Panic if is_todo(message) => {
-            // Nothing to show about schedules: the code is not written yet.
-            return Failure::new(
-                Why::NotImplemented,
-                expected,
-                format!(
-                    "thread `{thread}` reached a `todo!()`{at_text}: this part is yours to write"
-                ),
-            );
-        }
-        FailureKind::Panic => (
-            Why::Panicked,
-            format!(
-                "under one schedule, thread `{thread}` panicked{at_text}: {}",
-                message.trim()
-            ),
-        ),
-        FailureKind::Deadlock | FailureKind::LockOrderInversion => {
-            let kind = failure
-                .report()
-                .map_or(ReportKind::WorldDeadlock, |r| r.kind());
-            let happened = match kind {
-                ReportKind::WorldDeadlock => "under one schedule, every thread was blocked and \
-                    no one was left to wake them: without the explorer, the program would hang \
-                    forever on a run that happens to interleave this way"
-                    .to_string(),
-                _ => format!(
-                    "under one schedule, {}",
-                    failure.report().map_or(failure.message(), |r| r.headline())
-                ),
-            };
-            (Why::Report(kind), happened)
-        }
-        FailureKind::StepLimit => (
-            Why::Livelock,
-            "under one schedule, the threads kept running without finishing: a loop that \
-             waits by spinning (or a wait that never sleeps) never ends when the thread it \
-             waits for does not get to run"
-                .to_string(),
-        ),
-        _ => (
-            Why::Stalled,
-            format!(
-                "under one schedule, the check did not finish within {} s: a thread blocked \
-                 outside synckit (a std lock, a channel, a sleep), where the explorer cannot \
-                 see it",
-                SCHEDULE_DEADLINE.as_secs()
-            ),
-        ),
-    };
-    Failure::new(why, expected, happened).note(account)
 }

@@ -1,5 +1,7 @@
-//! The bounded queue that `tests/explore.rs` checks under every bounded schedule and
-//! `benches/explore.rs` times: one workload, included by both with `#[path]`.
+//! The bounded queue that `tests/explore.rs` checks under every bounded schedule,
+//! `benches/explore.rs` times and `benches/explore_peers/` runs beside shuttle and loom (which
+//! run it rewritten in their own types, statement for statement): one workload, included by
+//! all three with `#[path]`.
 
 use std::collections::VecDeque;
 use std::sync::Arc;

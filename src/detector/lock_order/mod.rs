@@ -32,21 +32,22 @@ use super::resource::{ResourceInfo, Site};
 
 const CACHE_SLOTS: usize = 512;
 
-/// Per-thread cache of order edges already registered in the global graph.
+/// Per-thread cache of order edges already registered in the global graph: direct-mapped,
+/// a fixed array (so a probe has no bounds check).
 pub(crate) struct EdgeCache {
-    slots: Box<[(u64, u64, u64)]>,
+    slots: [(u64, u64, u64); CACHE_SLOTS],
 }
 
 impl Default for EdgeCache {
     fn default() -> Self {
         EdgeCache {
-            slots: vec![(0, 0, 0); CACHE_SLOTS].into_boxed_slice(),
+            slots: [(0, 0, 0); CACHE_SLOTS],
         }
     }
 }
 
 impl EdgeCache {
-    #[inline]
+    #[inline(always)]
     fn slot(key: (u64, u64, u64)) -> usize {
         let mixed = key.0.wrapping_mul(0x9E37_79B9_7F4A_7C15)
             ^ key.1.wrapping_mul(0xC2B2_AE3D_27D4_EB4F).rotate_left(17)
@@ -54,7 +55,7 @@ impl EdgeCache {
         (mixed >> 40) as usize % CACHE_SLOTS
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn contains(&self, key: (u64, u64, u64)) -> bool {
         self.slots[Self::slot(key)] == key
     }
@@ -109,20 +110,38 @@ pub(crate) fn edge_key(holds: &[Hold], new_key: u64) -> Option<(usize, (u64, u64
     let last = holds.iter().rposition(|h| h.resource.kind.is_lock())?;
     let from = holds[last].resource_key();
     let mut gates = 0u64;
-    for h in &holds[..last] {
+    for (i, h) in holds.iter().enumerate() {
+        // Gates are lock *instances*, even for class members: two different locks of one
+        // class serialise nothing. A sum, not a xor, so that no two gates cancel out.
         if h.resource.kind.is_lock() {
-            // Gates are lock *instances*, even for class members: two different locks of one
-            // class serialise nothing. A sum, not a xor, so that no two gates cancel out.
-            gates = gates.wrapping_add(h.resource.id.wrapping_mul(0xD6E8_FEB8_6659_FD93));
+            if i < last {
+                gates = gates.wrapping_add(h.resource.id.wrapping_mul(0xD6E8_FEB8_6659_FD93));
+            }
+        } else {
+            // A semaphore held anywhere is a counting gate of the edge.
+            gates = gates.wrapping_add(h.resource.id.wrapping_mul(0x9FB2_1C65_1E98_DF25));
         }
     }
     Some((last, (from, new_key, gates)))
 }
 
+/// The counting gates of an acquire: every semaphore the thread holds a permit of, with how
+/// many permits it has in all, sorted by id.
+fn counting_gates(holds: &[Hold]) -> Vec<(u64, u32)> {
+    let mut gates: Vec<(u64, u32)> = holds
+        .iter()
+        .filter(|h| !h.resource.kind.is_lock())
+        .map(|h| (h.resource.id, h.permits_in_all()))
+        .collect();
+    gates.sort_unstable();
+    gates.dedup_by_key(|g| g.0);
+    gates
+}
+
 impl Hold {
     #[inline]
     pub fn resource_key(&self) -> u64 {
-        node_key(&self.resource, self.subclass)
+        node_key(&self.resource, self.subclass())
     }
 }
 
@@ -143,6 +162,10 @@ struct EdgeData {
     timed: bool,
     /// Keys of the locks held (besides `from`) every time this edge was taken.
     gates: Vec<u64>,
+    /// The semaphores a permit of which was held every time this edge was taken, with how
+    /// many permits each has in all (sorted by id): a cycle of n locks whose every edge was
+    /// taken under one semaphore of k < n permits cannot close (at most k threads are in).
+    counting: Vec<(u64, u32)>,
 }
 
 /// The global lock-order graph.
@@ -223,14 +246,25 @@ impl LockOrder {
             .collect();
         gates.sort_unstable();
         gates.dedup();
-        let a = self.node(from_key, &from_hold.resource, from_hold.subclass);
+        let counting = counting_gates(ctx.holds);
+        let a = self.node(from_key, &from_hold.resource, from_hold.subclass());
         let b = self.node(ctx.new_key, &ctx.new, subclass);
         let edge = match self.edge_index.get(&(a, b)).copied() {
             Some(e) => {
                 let data = &mut self.graph[e];
-                let before = data.gates.len();
+                let before = (data.gates.len(), data.counting.clone());
                 data.gates.retain(|g| gates.binary_search(g).is_ok());
-                if data.gates.len() == before {
+                data.counting.retain_mut(|(id, k)| {
+                    match counting.binary_search_by_key(id, |c| c.0) {
+                        // A semaphore released since with more permits: the larger count.
+                        Ok(i) => {
+                            *k = (*k).max(counting[i].1);
+                            true
+                        }
+                        Err(_) => false,
+                    }
+                });
+                if (data.gates.len(), &data.counting) == (before.0, &before.1) {
                     return None; // nothing new: same or wider gates than already known
                 }
                 // Taken with fewer gates than before: this is the acquire a report about
@@ -251,6 +285,7 @@ impl LockOrder {
                         thread: ctx.thread.to_string(),
                         timed: ctx.timed,
                         gates,
+                        counting,
                     },
                 );
                 self.edge_index.insert((a, b), e);
@@ -366,7 +401,7 @@ impl LockOrder {
 #[cfg(test)]
 mod unit_tests {
     use super::*;
-    use crate::detector::resource::Kind;
+    use crate::detector::resource::{Kind, intern};
     use std::panic::Location;
 
     fn info(id: u64, class: Option<&'static str>) -> ResourceInfo {
@@ -374,7 +409,7 @@ mod unit_tests {
             id,
             kind: Kind::Lock,
             name: None,
-            class,
+            class: class.map(intern),
             created: Location::caller(),
         }
     }

@@ -1,6 +1,8 @@
-//! The searches of the lock-order graph: for a new edge `a -> b`, a cycle back to `a` whose
-//! edges, with the new one, share no gate (a gate serialises every edge it covers, so a cycle
-//! it covers cannot deadlock).
+//! The searches of the lock-order graph: for a new edge `a -> b`, a cycle back to `a` that no
+//! gate covers. A lock gate covers a cycle when every edge of it was taken holding that lock
+//! (it serialises them); a counting gate, a semaphore of k permits, covers a cycle of n > k
+//! edges all taken holding one of its permits (at most k threads can be inside at once, and
+//! the cycle needs n).
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
@@ -14,18 +16,52 @@ use super::LockOrder;
 /// for the cheaper walk search (which may report a walk through two gate-covered cycles).
 const SIMPLE_CYCLE_BUDGET: usize = 10_000;
 
+/// A gate an edge was taken under.
+#[derive(Clone, Copy)]
+enum Gate {
+    /// A lock (its id): covers any cycle all of whose edges were taken holding it.
+    Lock(u64),
+    /// A semaphore (its id) of k permits: covers a cycle of more than k edges all taken
+    /// holding one of its permits.
+    Counting(u64, u32),
+}
+
+/// Whether the gates left in `mask` (common to every edge of a cycle of `n` edges) cover it.
+fn covers(gates: &[Gate], mask: u64, n: usize) -> bool {
+    gates.iter().enumerate().any(|(bit, g)| {
+        mask & (1 << bit) != 0
+            && match *g {
+                Gate::Lock(_) => true,
+                Gate::Counting(_, k) => (k as usize) < n,
+            }
+    })
+}
+
 impl LockOrder {
     /// Which of `gates` (bit `i` for `gates[i]`, among those set in `mask`) the edge `e`
     /// was always taken under.
-    fn common_gates(&self, e: EdgeIndex, gates: &[u64], mask: u64) -> u64 {
-        let edge_gates = &self.graph[e].gates;
+    fn common_gates(&self, e: EdgeIndex, gates: &[Gate], mask: u64) -> u64 {
+        let data = &self.graph[e];
         let mut out = 0;
         for (bit, g) in gates.iter().enumerate() {
-            if mask & (1 << bit) != 0 && edge_gates.binary_search(g).is_ok() {
+            let on_edge = match *g {
+                Gate::Lock(id) => data.gates.binary_search(&id).is_ok(),
+                Gate::Counting(id, _) => data.counting.binary_search_by_key(&id, |c| c.0).is_ok(),
+            };
+            if mask & (1 << bit) != 0 && on_edge {
                 out |= 1 << bit;
             }
         }
         out
+    }
+
+    /// The gates of `edge` a cycle through it must escape: its lock gates, then its counting
+    /// gates (at most 63 in all: one bit each).
+    fn gates_of(&self, edge: EdgeIndex) -> Vec<Gate> {
+        let data = &self.graph[edge];
+        let locks = data.gates.iter().map(|&id| Gate::Lock(id));
+        let counting = data.counting.iter().map(|&(id, k)| Gate::Counting(id, k));
+        locks.chain(counting).take(63).collect()
     }
 
     /// A cycle through `edge` (a -> b) that is *simple* (no lock twice: a deadlock needs
@@ -39,11 +75,10 @@ impl LockOrder {
     /// steps it falls back to [`find_walk`](Self::find_walk), which never misses a cycle.
     pub(super) fn find_cycle(&self, edge: EdgeIndex) -> Option<Vec<EdgeIndex>> {
         let (a, b) = self.graph.edge_endpoints(edge)?;
-        let gates = &self.graph[edge].gates;
-        let gates = &gates[..gates.len().min(63)];
+        let gates = &self.gates_of(edge)[..];
         let full: u64 = (1u64 << gates.len()) - 1;
         if a == b {
-            return (full == 0).then(|| vec![edge]);
+            return (!covers(gates, full, 1)).then(|| vec![edge]);
         }
         // A lock never held while taking another (e.g. a new one) closes no cycle.
         self.graph.edges_directed(b, Direction::Outgoing).next()?;
@@ -103,7 +138,8 @@ impl LockOrder {
             };
             let (_, t) = self.graph.edge_endpoints(e).expect("live edge");
             if t == a {
-                if mask == 0 {
+                // The new edge, the path, and `e`.
+                if !covers(gates, mask, path.len() + 2) {
                     path.push(e);
                     return Some(close(&path, vec![]));
                 }
@@ -200,6 +236,8 @@ impl LockOrder {
     /// `(node, gates still common)`), and it finds every gate-free simple cycle; but it can
     /// also return a walk around two cycles each covered by its own gate, which is not a
     /// deadlock. Only the fallback of [`find_cycle`](Self::find_cycle) on huge searches.
+    /// Counting gates are ignored here (a walk has no simple length): the fallback may report
+    /// a cycle a semaphore covers, never miss one.
     fn find_walk(&self, edge: EdgeIndex) -> Option<Vec<EdgeIndex>> {
         let (a, b) = self.graph.edge_endpoints(edge)?;
         let gates = &self.graph[edge].gates;

@@ -20,7 +20,7 @@ use super::wait_for::Cycle;
 pub(crate) use evidence::{Evidence, Signal};
 pub(crate) use lanes::{Op, Step, Target};
 pub(crate) use render::{clean_path, fmt_site};
-pub use render::{color_enabled, color_enabled_stdout, short_backtrace};
+pub use render::{color_enabled, color_enabled_stdout, hide_frames, short_backtrace};
 
 /// What a [`Report`] is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -290,10 +290,40 @@ pub fn short_backtrace<T>(f: impl FnOnce() -> T) -> T {
     result
 }
 
+/// Function paths registered with [`hide_frames`].
+static HIDDEN: std::sync::RwLock<Vec<String>> = std::sync::RwLock::new(Vec::new());
+
+/// Leaves out of reports' backtraces every frame of a function whose path starts with
+/// `prefix` (as synckit's own frames are): for a harness, a grader or a test helper that
+/// calls the code a report is about, and that this code calls back. (A frame *below* the
+/// code under test can also be cut with [`short_backtrace`].)
+///
+/// # Examples
+///
+/// ```
+/// // A course harness whose helpers live in `exercises::table`, called by the learner's code.
+/// synckit::detector::hide_frames("exercises::table");
+/// ```
+pub fn hide_frames(prefix: &str) {
+    let mut hidden = HIDDEN.write().unwrap_or_else(|e| e.into_inner());
+    if !hidden.iter().any(|p| p == prefix) {
+        hidden.push(prefix.to_string());
+    }
+}
+
 /// Whether a frame's function belongs to the machinery around the user's code: the runtime,
-/// the unwinder, the detector and the primitives themselves, test runners.
+/// the unwinder, the detector and the primitives themselves, test runners, and what
+/// [`hide_frames`] names.
 fn machinery(symbol: &str) -> bool {
     let symbol = symbol.trim_start_matches('<');
+    if HIDDEN
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .any(|p| symbol.starts_with(p.as_str()))
+    {
+        return true;
+    }
     const PREFIXES: &[&str] = &[
         "std::",
         "core::",

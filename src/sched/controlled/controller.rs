@@ -48,6 +48,7 @@ impl Controller {
             }),
             quiet,
             shown,
+            _full_path: crate::detector::FullPath::enter(),
         })
     }
 

@@ -244,6 +244,9 @@ pub(crate) struct Controller {
     quiet: bool,
     /// Whether the run is the one a failure shows (its threads capture backtraces).
     shown: bool,
+    /// While a run exists, every thread takes the primitives' full path, which has the
+    /// scheduling points (the detector's fast path skips them).
+    _full_path: crate::detector::FullPath,
 }
 
 impl State {

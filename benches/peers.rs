@@ -1,71 +1,20 @@
 //! synckit side by side with std, parking_lot and the peer deadlock detectors, in one run.
 //!
 //! ```text
-//! cd benches/peers
-//! cargo bench                        # std, parking_lot, synckit, tracing-mutex, no_deadlocks, deloxide
-//! cargo bench --features detectors   # parking_lot + deadlock_detection, deloxide + lock-order-graph
+//! cd benches
+//! cargo bench --bench peers                        # std, parking_lot, synckit, tracing-mutex, no_deadlocks, deloxide
+//! cargo bench --bench peers --features detectors   # parking_lot + deadlock_detection, deloxide + lock-order-graph
 //! ```
-//! `../run.sh` runs both and prints the table (`../table.py`).
+//! `run.sh` runs both and prints the table (`table.py`).
 
-#[path = "../../common/mod.rs"]
 mod common;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Barrier, LazyLock};
 use std::time::{Duration, Instant};
 
+use common::peers::*;
 use common::*;
-
-#[cfg(not(feature = "detectors"))]
-pub const PL_NAME: &str = "parking_lot::Mutex";
-#[cfg(feature = "detectors")]
-pub const PL_NAME: &str = "parking_lot::Mutex +deadlock_detection";
-
-#[cfg(not(feature = "detectors"))]
-const DELOXIDE_NAME: &str = "deloxide::Mutex";
-#[cfg(feature = "detectors")]
-const DELOXIDE_NAME: &str = "deloxide::Mutex +lock-order-graph";
-
-// ---------------------------------------------------------------------------------------
-// peers
-
-/// tracing-mutex's std-like Mutex. Its `stdsync::Mutex` is plain std in release builds
-/// (it traces only under `debug_assertions`), so the bench names the tracing one directly.
-struct TracingMutex(tracing_mutex::stdsync::tracing::Mutex<u64>);
-impl BenchLock for TracingMutex {
-    const NAME: &'static str = "tracing_mutex::Mutex";
-    fn new(v: u64) -> Self {
-        TracingMutex(tracing_mutex::stdsync::tracing::Mutex::new(v))
-    }
-    #[inline]
-    fn with<R>(&self, f: impl FnOnce(&mut u64) -> R) -> R {
-        f(&mut self.0.lock().unwrap())
-    }
-}
-
-struct NoDeadlocks(no_deadlocks::Mutex<u64>);
-impl BenchLock for NoDeadlocks {
-    const NAME: &'static str = "no_deadlocks::Mutex";
-    fn new(v: u64) -> Self {
-        NoDeadlocks(no_deadlocks::Mutex::new(v))
-    }
-    #[inline]
-    fn with<R>(&self, f: impl FnOnce(&mut u64) -> R) -> R {
-        f(&mut self.0.lock().unwrap())
-    }
-}
-
-struct Deloxide(deloxide::Mutex<u64>);
-impl BenchLock for Deloxide {
-    const NAME: &'static str = DELOXIDE_NAME;
-    fn new(v: u64) -> Self {
-        Deloxide(deloxide::Mutex::new(v))
-    }
-    #[inline]
-    fn with<R>(&self, f: impl FnOnce(&mut u64) -> R) -> R {
-        f(&mut self.0.lock())
-    }
-}
 
 // ---------------------------------------------------------------------------------------
 // deloxide's callback: counts reports and stamps the time of the last one

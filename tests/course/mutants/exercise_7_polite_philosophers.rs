@@ -1,0 +1,45 @@
+//! Mutant `polite_philosophers` of solutions/exercise_7.rs: a wrong fix, kept so that the
+//! course shows its checks catch it.
+//!
+//! Wrong fix: take the left fork, try the right one, and if it is taken put the left one back
+//! and start again.
+//! Why it fails: going round the table, everyone picks up, fails, puts down and picks up again
+//! in step, forever (a livelock) (check `five_philosophers_dine`).
+//!
+//! @generated from tests/course/mutants.rs by `SYNCKIT_BLESS=1 cargo test --features solutions
+//! --test exercises harness::`; do not edit.
+#![allow(dead_code, unused_imports, unused_variables, unused_mut, clippy::all)]
+
+use synckit::{LockGuard, Semaphore};
+
+/// Seats (and forks) around the table.
+pub const SEATS: usize = 5;
+
+/// What the course puts on the table (implemented in tests/course/table.rs).
+pub trait Table: Sync {
+    /// Picks up fork `fork` (0..5), waiting while a neighbour holds it. The fork goes back
+    /// on the table when the guard is dropped.
+    fn pick_up(&self, fork: usize) -> LockGuard<'_, ()>;
+    /// Picks up fork `fork` if it is on the table; `None` at once if a neighbour holds it.
+    fn try_pick_up(&self, fork: usize) -> Option<LockGuard<'_, ()>>;
+    /// Eats (with both forks in hand, please).
+    fn eat(&self, seat: usize);
+    /// The waiter: a Semaphore with 4 permits.
+    fn waiter(&self) -> &Semaphore;
+}
+
+/// Philosopher `seat` (0..5) eats once: fork `seat` is on the left, fork `seat + 1` on the
+/// right (fork 0 for philosopher 4).
+pub fn philosopher(seat: usize, table: &impl Table) {
+    let left = seat;
+    let right = (seat + 1) % SEATS;
+    // One global order for all forks: lower number first.
+    loop {
+        let first = table.pick_up(left);
+        if let Some(_second) = table.try_pick_up(right) {
+            table.eat(seat);
+            return;
+        }
+        drop(first); // the right fork is taken: put the left one back and try again
+    }
+}
