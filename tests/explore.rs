@@ -407,6 +407,52 @@ fn blocking_outside_synckit_stalls_until_the_deadline() {
 }
 
 #[test]
+fn a_stalled_thread_that_comes_back_later_unwinds_quietly() {
+    with_deadline(60, "stall, then resume", || {
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let tx = Arc::new(std::sync::Mutex::new(Some(tx)));
+        let failure = testing::explore(
+            Config::random(1)
+                .seed(1)
+                .deadline(Duration::from_millis(200)),
+            move |run| {
+                let lock = Arc::new(Lock::new(0).named("held-across-the-stall"));
+                let tx = tx.clone();
+                let sleeper = {
+                    let lock = lock.clone();
+                    run.spawn("sleeper", move || {
+                        /// Says when the thread's stack is gone, however it ends.
+                        struct Gone(Option<std::sync::mpsc::Sender<()>>);
+                        impl Drop for Gone {
+                            fn drop(&mut self) {
+                                if let Some(tx) = self.0.take() {
+                                    let _ = tx.send(());
+                                }
+                            }
+                        }
+                        let _gone = Gone(tx.lock().unwrap().take());
+                        let _held = lock.acquire();
+                        // Outside synckit: the watchdog gives up on the schedule first. Then a
+                        // panic, whose unwinding releases the lock in a torn-down run.
+                        std::thread::sleep(Duration::from_millis(600));
+                        panic!("back after the stall");
+                    })
+                };
+                let _ = sleeper.join();
+            },
+        )
+        .unwrap_err();
+        assert_eq!(failure.kind(), FailureKind::Stalled, "{failure}");
+        assert!(failure.to_string().contains("sleeper"), "{failure}");
+        // The worker comes back from the sleep, finds its run torn down, and unwinds (a
+        // release on the way, inside a drop, must not start a second unwind: that would abort
+        // this test binary).
+        rx.recv_timeout(Duration::from_secs(30))
+            .expect("the stalled thread came back and unwound");
+    });
+}
+
+#[test]
 fn a_deadlocked_schedule_is_torn_down_and_the_next_search_runs_clean() {
     with_deadline(60, "teardown", || {
         for _ in 0..3 {

@@ -69,8 +69,9 @@ pub(crate) trait Observer: Send + Sync {
     }
 
     /// Whether a thread of this observer about to block captures its backtrace for reports
-    /// (most of the cost of blocking). The explorer says no while it searches, and yes for
-    /// the replay of the failing schedule that it shows.
+    /// (most of the cost of blocking; a `_checked` wait, whose report goes to the caller,
+    /// always does). The explorer says no while it searches, and yes for the replay of the
+    /// failing schedule that it shows.
     fn backtraces(&self) -> bool {
         true
     }

@@ -165,9 +165,11 @@ pub(crate) fn begin_wait<'a>(spec: &WaitSpec<'a>) -> Result<WaitRegistration<'a>
         });
     };
     // Capture before taking the global lock: unwinding the stack is the slow part.
+    // A `_checked` wait hands its report to the caller: always with the backtrace. Others
+    // only where the observer wants one (the explorer, not while it searches).
+    let wanted = observer.as_ref().is_none_or(|o| o.backtraces());
     let backtrace = (!spec.timed
-        && (spec.check || spec.ask_world || backtraces_everywhere())
-        && observer.as_ref().is_none_or(|o| o.backtraces()))
+        && (spec.ask_world || (wanted && (spec.check || backtraces_everywhere()))))
     .then(backtrace::Backtrace::new_unresolved);
     let record = WaitRecord {
         resource: spec.resource,

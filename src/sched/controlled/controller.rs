@@ -63,7 +63,6 @@ impl Controller {
             preemptions: st.preemptions,
             switches: st.switches,
             diverged: st.diverged,
-            output: Vec::new(),
         }
     }
 

@@ -335,6 +335,7 @@ fn park_thread(label: Label, timed: bool, ready: Ready<'_>) -> Park {
         }
         return Park::Aborted;
     }
+    // Not aborting, so no teardown is under way: `panicking` is this thread's own.
     if std::thread::panicking() {
         // A thread must block while it unwinds from a panic (a drop that waits). Switching
         // now would let other threads run while this one is mid-unwind, so the run ends

@@ -102,6 +102,9 @@ impl Sim {
 pub(crate) struct Runtime {
     pub(super) ctl: Arc<Controller>,
     running: Cell<usize>,
+    /// The teardown is under way: coroutines may be suspended mid-unwind, so
+    /// `std::thread::panicking()` no longer speaks for the running one alone.
+    tearing_down: Cell<bool>,
     sims: RefCell<Vec<Sim>>,
     pool: RefCell<StackPool>,
 }
@@ -128,6 +131,7 @@ pub(crate) fn run_schedule(
     let rt = Runtime {
         ctl: ctl.clone(),
         running: Cell::new(0),
+        tearing_down: Cell::new(false),
         sims: RefCell::new(vec![Sim::new(main)]),
         pool: RefCell::new(std::mem::replace(pool, StackPool::new(pool.size))),
     };
@@ -172,12 +176,22 @@ impl Runtime {
         unsafe { (*yielder).suspend(()) };
     }
 
+    /// Whether the running thread unwinds already: it began to (its flag), or, outside a
+    /// teardown, the OS thread panics (only the running coroutine can then be mid-unwind).
+    fn unwinding(&self) -> bool {
+        self.sims.borrow()[self.me()].unwinding.get()
+            || (!self.tearing_down.get() && std::thread::panicking())
+    }
+
     /// Whether the running thread, in a teardown, suspends to wait (it is unwinding, or
     /// waits for its scope's children) instead of being told to unwind.
     pub(super) fn waits_in_teardown(&self) -> bool {
-        let sims = self.sims.borrow();
-        let me = &sims[self.me()];
-        me.unwinding.get() || me.teardown_wait.get()
+        let waits = self.sims.borrow()[self.me()].teardown_wait.get();
+        if self.unwinding() {
+            self.mark_unwinding();
+            return true;
+        }
+        waits
     }
 
     /// The running thread has begun unwinding.
@@ -190,13 +204,11 @@ impl Runtime {
         self.sims.borrow()[self.me()].teardown_wait.set(true);
     }
 
-    /// Unwinds the running thread out of a torn-down run, unless it already unwinds.
+    /// Unwinds the running thread out of a torn-down run, unless it already unwinds (a
+    /// second unwind from inside a drop would abort the process).
     pub(super) fn abort_unwind(&self) {
-        let unwinding = {
-            let sims = self.sims.borrow();
-            sims[self.me()].unwinding.replace(true)
-        };
-        if !unwinding {
+        if !self.unwinding() {
+            self.mark_unwinding();
             std::panic::resume_unwind(Box::new(Abort));
         }
     }
@@ -273,6 +285,7 @@ impl Runtime {
 
     /// Unwinds every thread of a failed run (see the module docs).
     fn teardown(&self) {
+        self.tearing_down.set(true);
         let mut rounds_without_an_end = 0;
         loop {
             let live: Vec<usize> = {

@@ -90,6 +90,4 @@ pub(crate) struct Record {
     pub preemptions: u32,
     pub switches: u32,
     pub diverged: bool,
-    /// What the program wrote to stdout and stderr during the run, when it was captured.
-    pub output: Vec<u8>,
 }

@@ -51,7 +51,7 @@ impl Explorer {
         let index = self.runs;
         self.runs += 1;
         let ctl = Controller::new(chooser, self.config.max_steps, self.config.quiet, shown);
-        self.watch.starting(&ctl, index, seed);
+        self.watch.starting(&ctl, index, seed, shown);
         let body = self.body.clone();
         let observer: Arc<dyn Observer> = ctl.clone();
         let main: Job = Box::new(move || {

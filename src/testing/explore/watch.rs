@@ -24,6 +24,23 @@ struct Current {
     index: usize,
     seed: Option<u64>,
     started: Instant,
+    /// The replay a failure shows: its threads resolve backtraces for the report, which the
+    /// first time in a process loads the program's debug info (seconds in a debug build).
+    shown: bool,
+}
+
+/// How much longer than [`Config::deadline`](super::Config::deadline) the replay a failure
+/// shows may take (see [`Current::shown`]).
+const SHOWN_GRACE: Duration = Duration::from_secs(60);
+
+impl Current {
+    fn deadline(&self, deadline: Duration) -> Duration {
+        if self.shown {
+            deadline + SHOWN_GRACE
+        } else {
+            deadline
+        }
+    }
 }
 
 /// What the worker shares with the watchdog.
@@ -49,7 +66,13 @@ pub(super) struct Cancelled;
 
 impl Watch {
     /// A schedule starts (on the worker).
-    pub(super) fn starting(&self, ctl: &Arc<Controller>, index: usize, seed: Option<u64>) {
+    pub(super) fn starting(
+        &self,
+        ctl: &Arc<Controller>,
+        index: usize,
+        seed: Option<u64>,
+        shown: bool,
+    ) {
         if self.cancelled.load(Ordering::Relaxed) {
             std::panic::resume_unwind(Box::new(Cancelled));
         }
@@ -58,6 +81,7 @@ impl Watch {
             index,
             seed,
             started: Instant::now(),
+            shown,
         });
     }
 
@@ -78,11 +102,9 @@ impl Watch {
         deadline: Duration,
     ) -> Waited {
         loop {
-            let left = self
-                .current
-                .lock()
-                .as_ref()
-                .map_or(deadline, |c| deadline.saturating_sub(c.started.elapsed()));
+            let left = self.current.lock().as_ref().map_or(deadline, |c| {
+                c.deadline(deadline).saturating_sub(c.started.elapsed())
+            });
             match results.recv_timeout(left.max(Duration::from_millis(1))) {
                 Ok(result) => return Waited::Done(result),
                 Err(RecvTimeoutError::Disconnected) => return Waited::Vanished,
