@@ -26,7 +26,7 @@ fn panic_while_waiting(run: &Run) {
         Lock::new(false).named("flag"),
         Condition::new().named("ready"),
     ));
-    let waiter = {
+    let _waiter = {
         let state = state.clone();
         run.spawn("waiter", move || {
             let (lock, ready) = &*state;
@@ -39,8 +39,6 @@ fn panic_while_waiting(run: &Run) {
     synckit::thread::yield_point(); // the waiter waits by default
     let _held = state.0.acquire();
     panic!("main fails while the waiter waits");
-    #[allow(unreachable_code)]
-    waiter.join().unwrap();
 }
 
 /// A waiter that holds a lock while it waits for an Event nobody sets: a deadlock.
@@ -63,7 +61,7 @@ fn scoped_waiter_and_a_panicking_parent(_: &Run) {
     let ready = Condition::new().named("scoped-ready");
     synckit::thread::scope(|s| {
         let (flag, ready) = (&flag, &ready);
-        s.spawn_named("scoped-waiter", move || {
+        let _waiter = s.spawn_named("scoped-waiter", move || {
             let mut f = flag.acquire();
             while !*f {
                 ready.wait(&mut f);
@@ -79,7 +77,8 @@ fn a_thousand_failing_schedules_leave_no_os_thread_behind() {
     with_deadline(240, "teardown", || {
         let before = os_threads();
         let schedules = Arc::new(AtomicUsize::new(0));
-        let bodies: [(fn(&Run), FailureKind); 3] = [
+        type Body = fn(&Run);
+        let bodies: [(Body, FailureKind); 3] = [
             (panic_while_waiting, FailureKind::Panic),
             (deadlock_holding_a_lock, FailureKind::Deadlock),
             (scoped_waiter_and_a_panicking_parent, FailureKind::Panic),
