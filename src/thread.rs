@@ -9,9 +9,12 @@
 //! A thread started here hands its identity (its name, and the observer of the world it
 //! belongs to) to the detector's registry as the first thing it does.
 //!
-//! Under a controlled schedule (`testing::explore`) spawn and join are scheduling points, a
-//! spawned thread waits for the baton before it runs, a join passes the baton instead of
-//! parking, and [`scope`] waits for its threads under the schedule before std joins them.
+//! Under a controlled schedule (`testing::explore`) a spawn starts a *simulated* thread, a
+//! coroutine of the run on the explorer's OS thread (the [`JoinHandle`] wraps either kind),
+//! which first runs when the scheduler picks it; spawn and join are scheduling points, a join
+//! switches to another thread instead of parking, and [`scope`] waits for its threads under
+//! the schedule (they borrow from the scope's environment, so it waits for them even when the
+//! run is torn down).
 
 use std::any::Any;
 use std::panic::{AssertUnwindSafe, Location};
@@ -324,7 +327,7 @@ where
 {
     std::thread::scope(|s| {
         // Under a controlled schedule: wait for the scope's threads under the schedule (std's
-        // own join would block the baton holder).
+        // own join would block the one OS thread the schedule runs on).
         let _end = sched::scope_enter(scope_key(s));
         f(Scope { inner: s })
     })

@@ -54,18 +54,22 @@ impl Run {
 /// Runs `body` under many controlled schedules of its closed world and returns the first
 /// failure, shrunk, or how the search went.
 ///
-/// `body` runs once per schedule on the world's first thread (`main`); the threads it spawns
+/// `body` runs once per schedule as the run's first thread (`main`); the threads it spawns
 /// through [`thread::spawn_named`](crate::thread::spawn_named), [`Run::spawn`] or
-/// [`thread::scope`](crate::thread::scope) belong to the run. Only one of them runs at a time,
-/// and they switch only at synckit operations: acquire (and try/timed forms), release, wait,
-/// notify, set/clear, barrier waits, spawn, join, and
-/// [`thread::yield_point`](crate::thread::yield_point). The next thread comes from the
-/// [`Config`]: random (seeded) or bounded-exhaustive (preemption bound).
+/// [`thread::scope`](crate::thread::scope) belong to the run. They are coroutines on one
+/// worker OS thread, so only one of them runs at a time, and they switch only at synckit
+/// operations: acquire (and try/timed forms), release, wait, notify, set/clear, barrier
+/// waits, spawn, join, and [`thread::yield_point`](crate::thread::yield_point). The next
+/// thread comes from the [`Config`]: random (seeded) or bounded-exhaustive (a preemption or
+/// delay bound, with a partial-order reduction). The search is bounded: by default it stops
+/// after 5 s (an exhaustive one also after 100,000 schedules), and the [`Stats`] it returns
+/// say whether it was complete or stopped at its budget (then it is not a proof).
 ///
 /// A schedule fails when a thread panics (an assertion), the detector reports (a deadlock
 /// cycle, a lock-order inversion, a re-entrant acquire), no thread can run while some are
-/// blocked (a deadlock of that schedule), it exceeds [`Config::max_steps`], or its world's
-/// deadline passes. The failing schedule is shrunk — delta debugging (ddmin) over its
+/// blocked (a deadlock of that schedule), it exceeds [`Config::max_steps`], or it does not
+/// come back to the scheduler within [`Config::deadline`] (a thread blocked or spinning
+/// outside synckit; the calling thread watches for it). The failing schedule is shrunk — delta debugging (ddmin) over its
 /// deviations from the default schedule, then a bounded-exhaustive search for a failing
 /// schedule with fewer preemptions (0, 1, ... up to the shrunk one's), shrunk in turn, all
 /// within [`Config::max_shrink_runs`] replays — and returned as a [`Failure`] that prints it
@@ -83,7 +87,8 @@ impl Run {
 ///
 /// # Panics
 ///
-/// If a schedule's world cannot start (a zero [`Config::deadline`]).
+/// On a zero [`Config::deadline`], or if the OS cannot start the search's worker thread or
+/// map a coroutine stack.
 ///
 /// # Examples
 ///
