@@ -248,3 +248,38 @@ fn a_shrink_that_runs_out_of_replays_says_so() {
         assert!(!failure.to_string().contains("shrink budget"), "{failure}");
     });
 }
+
+// ---------------------------------------------------------------------------------------
+// The program's own output
+// ---------------------------------------------------------------------------------------
+
+#[cfg(target_os = "linux")]
+#[test]
+fn only_the_failing_schedules_output_is_shown() {
+    with_deadline(60, "output", || {
+        let failure = testing::explore(Config::random(200).seed(9), |run| {
+            println!("schedule {} starts", run.index());
+            lost_update(run);
+            eprintln!("schedule {} passed", run.index());
+        })
+        .unwrap_err();
+        let output = failure.output();
+        // One schedule's output, the replay's: it printed when it started, and failed before
+        // it could say it passed.
+        assert_eq!(output.matches("starts").count(), 1, "{output:?}");
+        assert!(!output.contains("passed"), "{output:?}");
+        assert!(
+            failure
+                .to_string()
+                .contains("what the program printed under this schedule"),
+            "{failure}"
+        );
+        // Without the capture, nothing is kept.
+        let failure = testing::explore(Config::random(200).seed(9).capture_output(false), |run| {
+            print!("");
+            lost_update(run)
+        })
+        .unwrap_err();
+        assert_eq!(failure.output(), "");
+    });
+}

@@ -19,6 +19,15 @@ fn os_threads() -> usize {
         .count()
 }
 
+/// The names of this process's threads, for a failure message.
+fn thread_names() -> Vec<String> {
+    std::fs::read_dir("/proc/self/task")
+        .expect("/proc/self/task lists this process's threads")
+        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+        .map(|n| n.trim().to_string())
+        .collect()
+}
+
 /// A waiter blocked in a Condition wait (the wait that used to leak a thread when torn
 /// down) while `main` panics.
 fn panic_while_waiting(run: &Run) {
@@ -98,13 +107,20 @@ fn a_thousand_failing_schedules_leave_no_os_thread_behind() {
                 assert_eq!(failure.kind(), kind, "{failure}");
             }
         }
+        // A joined thread can stay listed a moment after it ended (the kernel reaps it after
+        // `pthread_join` returns): wait, within a deadline, for the count to come back.
+        let reaped_by = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while os_threads() > before && std::time::Instant::now() < reaped_by {
+            std::thread::yield_now();
+        }
         let after = os_threads();
         assert_eq!(
             after,
             before,
-            "{} failing schedules left {} OS threads behind",
+            "{} failing schedules left {} OS threads behind: {:?}",
             schedules.load(Ordering::SeqCst),
-            after.saturating_sub(before)
+            after.saturating_sub(before),
+            thread_names()
         );
         // And the explorer still works: a clean search after all that.
         let stats = testing::explore(Config::exhaustive(2), |run| {

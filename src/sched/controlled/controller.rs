@@ -63,6 +63,7 @@ impl Controller {
             preemptions: st.preemptions,
             switches: st.switches,
             diverged: st.diverged,
+            output: Vec::new(),
         }
     }
 

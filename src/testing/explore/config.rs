@@ -45,6 +45,7 @@ pub struct Config {
     pub(super) quiet: bool,
     pub(super) stack_size: usize,
     pub(super) reduction: bool,
+    pub(super) capture_output: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -82,6 +83,7 @@ impl Config {
             quiet: true,
             stack_size: DEFAULT_STACK,
             reduction: true,
+            capture_output: true,
         }
     }
 
@@ -186,6 +188,19 @@ impl Config {
     /// equivalent costs more than the bound; turn it off to compare.
     pub fn reduction(mut self, on: bool) -> Self {
         self.reduction = on;
+        self
+    }
+
+    /// Whether the program's own output is captured (default: yes, on Linux): thrown away
+    /// while searching, and what the replay of the failing schedule printed shown by the
+    /// [`Failure`](super::Failure) ([`Failure::output`](super::Failure::output)), so that a
+    /// chatty body prints one schedule's output, not every schedule's. The search then runs
+    /// on a thread of its own with a private copy of the process's file descriptors (fds 1
+    /// and 2 redirected there only); `false` runs it on a plain thread whose output goes where
+    /// the process's goes (under `cargo test`, into the test's captured output). Elsewhere
+    /// than Linux, or where the kernel refuses, output is not captured.
+    pub fn capture_output(mut self, capture: bool) -> Self {
+        self.capture_output = capture;
         self
     }
 

@@ -178,6 +178,7 @@ struct FailureInner {
     preemptions: u32,
     shrink: Option<Shrunk>,
     lanes: String,
+    output: String,
 }
 
 /// How a shrink went.
@@ -238,6 +239,13 @@ impl Failure {
     /// The shrunk schedule as timeline lanes: one column per thread, one row per step.
     pub fn lanes(&self) -> &str {
         &self.0.lanes
+    }
+
+    /// What the program wrote to stdout and stderr under the failing schedule (its replay),
+    /// where the output was captured ([`Config::capture_output`](super::Config::capture_output));
+    /// empty otherwise.
+    pub fn output(&self) -> &str {
+        &self.0.output
     }
 }
 
@@ -317,6 +325,23 @@ impl fmt::Display for Failure {
             "  replay it: synckit::testing::Config::replay(\"{}\".parse().unwrap())",
             self.0.schedule
         )?;
+        if !self.0.output.is_empty() {
+            const SHOWN: usize = 40;
+            let lines: Vec<&str> = self.0.output.lines().collect();
+            let skip = lines.len().saturating_sub(SHOWN);
+            if skip > 0 {
+                writeln!(
+                    f,
+                    "  what the program printed under this schedule (the last {SHOWN} of {} lines; all of it: Failure::output):",
+                    lines.len()
+                )?;
+            } else {
+                writeln!(f, "  what the program printed under this schedule:")?;
+            }
+            for line in &lines[skip..] {
+                writeln!(f, "  > {line}")?;
+            }
+        }
         if let (Some(seed), Some(base)) = (self.0.seed, self.0.base_seed) {
             writeln!(
                 f,
@@ -392,6 +417,7 @@ pub(super) fn describe(
         preemptions: record.preemptions,
         shrink,
         lanes: lanes(&record.trace, &record.names),
+        output: String::from_utf8_lossy(&record.output).into_owned(),
     }))
 }
 

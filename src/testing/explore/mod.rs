@@ -1,5 +1,6 @@
 //! [`explore`]: run a test body under many controlled schedules, and shrink a failing one.
 
+mod capture;
 mod config;
 mod failure;
 mod search;
@@ -14,6 +15,7 @@ pub use failure::{Budget, Failure, FailureKind, Stats};
 
 use crate::error::UsageError;
 use crate::thread::JoinHandle;
+use capture::Capture;
 use search::Explorer;
 use watch::{Cancelled, Waited, Watch};
 
@@ -134,27 +136,82 @@ where
     let (tx, rx) = std::sync::mpsc::sync_channel(1);
     // The search runs on a worker, whose schedules' threads are coroutines on it; this
     // thread is the watchdog for a schedule stuck outside synckit (see `watch`).
-    let worker = std::thread::Builder::new()
-        .name("synckit-explore".to_string())
-        .spawn(move || {
-            let result = std::panic::catch_unwind(AssertUnwindSafe(|| explorer.search()));
-            if let Err(payload) = &result
-                && payload.is::<Cancelled>()
-            {
-                return; // the watchdog gave up on this search already
-            }
-            let _ = tx.send(result);
-        })
-        .expect("synckit::testing::explore: failed to spawn its worker thread");
+    let capture = explorer.config.capture_output;
+    let job = move || {
+        let mut explorer = explorer;
+        if capture {
+            explorer.capture = Capture::start();
+        }
+        let result = std::panic::catch_unwind(AssertUnwindSafe(|| explorer.search()));
+        if let Err(payload) = &result
+            && payload.is::<Cancelled>()
+        {
+            return; // the watchdog gave up on this search already
+        }
+        let _ = tx.send(result);
+    };
+    let worker = Worker::spawn(capture, Box::new(job));
     match watch.wait(&rx, deadline) {
         Waited::Done(result) => {
-            let _ = worker.join();
+            worker.join();
             result.unwrap_or_else(|panic| std::panic::resume_unwind(panic))
         }
         // The worker is stuck in the code under test: left behind, cancelled.
-        Waited::Stalled(failure) => Err(failure),
+        Waited::Stalled(failure) => {
+            worker.detach();
+            Err(failure)
+        }
         Waited::Vanished => {
             panic!("synckit::testing::explore: the search's worker thread vanished")
+        }
+    }
+}
+
+/// The search's worker thread: made with `pthread_create` where the output is captured (see
+/// `capture`), a std thread otherwise.
+enum Worker {
+    Std(std::thread::JoinHandle<()>),
+    #[cfg(target_os = "linux")]
+    Raw(capture::RawThread),
+}
+
+impl Worker {
+    fn spawn(capture: bool, job: Box<dyn FnOnce() + Send>) -> Worker {
+        #[cfg(target_os = "linux")]
+        let job = if capture {
+            // A std thread would inherit the harness's output capture (see `capture`).
+            match capture::spawn_raw(job) {
+                Ok(raw) => return Worker::Raw(raw),
+                Err(job) => job,
+            }
+        } else {
+            job
+        };
+        #[cfg(not(target_os = "linux"))]
+        let _ = capture;
+        Worker::Std(
+            std::thread::Builder::new()
+                .name("synckit-explore".to_string())
+                .spawn(job)
+                .expect("synckit::testing::explore: failed to spawn its worker thread"),
+        )
+    }
+
+    fn join(self) {
+        match self {
+            Worker::Std(handle) => {
+                let _ = handle.join();
+            }
+            #[cfg(target_os = "linux")]
+            Worker::Raw(raw) => raw.join(),
+        }
+    }
+
+    fn detach(self) {
+        match self {
+            Worker::Std(_) => {}
+            #[cfg(target_os = "linux")]
+            Worker::Raw(raw) => raw.detach(),
         }
     }
 }

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::capture::Capture;
 use super::config::{Config, Mode, Schedule};
 use super::failure::{Budget, Search, Stats};
 use super::watch::Watch;
@@ -27,6 +28,8 @@ pub(super) struct Explorer {
     /// The explorer's OS thread can no longer drive a run (a teardown abandoned threads that
     /// waited for each other while unwinding): each later schedule runs on a fresh thread.
     tainted: bool,
+    /// Where the program's output goes (see `capture`).
+    pub(super) capture: Capture,
 }
 
 impl Explorer {
@@ -39,6 +42,7 @@ impl Explorer {
             pool,
             watch,
             tainted: false,
+            capture: Capture::none(),
         }
     }
 
@@ -80,7 +84,10 @@ impl Explorer {
     /// costs). Falls back to `record` if the replay does not fail the same way (a body that
     /// is not deterministic).
     pub(super) fn shown(&mut self, record: Record, schedule: &Schedule) -> Record {
-        let again = self.run_as(schedule.chooser(), None, true);
+        let mut capture = std::mem::replace(&mut self.capture, Capture::none());
+        let (mut again, output) = capture.keep(|| self.run_as(schedule.chooser(), None, true));
+        self.capture = capture;
+        again.output = output;
         let same = match (&again.failure, &record.failure) {
             (Some(a), Some(b)) => std::mem::discriminant(a) == std::mem::discriminant(b),
             _ => false,
