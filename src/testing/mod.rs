@@ -110,9 +110,11 @@
 //! - **One OS thread for all**: `thread_local!` values, `std::thread::current()` (its name and
 //!   id) and `std::thread::panicking()` are the worker's, shared by the simulated threads;
 //!   synckit's own reports name them from `spawn_named`.
-//! - **Output** is not separated: what the body prints goes where the worker's output goes
-//!   (under `cargo test`, into the test's captured output; on a terminal, to it), for every
-//!   schedule. The default budget bounds how much that is.
+//! - **Output** is captured on Linux only ([`Config::capture_output`]): there the search's
+//!   worker has a private copy of the process's file descriptors, its stdout and stderr go
+//!   nowhere while it searches, and what the failing schedule's replay printed comes with the
+//!   [`Failure`]. Elsewhere every schedule's output goes where the process's goes. A file the
+//!   body opens lives in the worker's copy of the table (threads the body starts share it).
 //! - **Time is virtual**: a timed wait times out only when no thread could run otherwise.
 //! - **Read-only queries** (`locked()`, `is_set()`, `available()`, `waiters()`) are not
 //!   scheduling points.
