@@ -60,7 +60,7 @@ pub(crate) fn on_acquire(
             .rev()
             .find(|h| h.resource.id == info.id)
     {
-        h.count += 1;
+        h.counted += 1;
         if local.observer.is_some() {
             tell_acquired(&local, info.id);
         }
@@ -80,9 +80,8 @@ pub(crate) fn on_acquire(
     local.holds.push(Hold {
         resource: info,
         site,
-        count: 1,
+        counted: 1,
         tag,
-        entered_graph: false,
     });
     if local.observer.is_some() {
         tell_acquired(&local, info.id);
@@ -117,9 +116,8 @@ pub(crate) fn acquire_fast(
     let hold = Hold {
         resource: resource.info_with(id),
         site,
-        count: 1,
+        counted: 1,
         tag: 0,
-        entered_graph: false,
     };
     // SAFETY: the list is empty and its capacity is at least 8 (reserved at registration,
     // which `fast_state` matching proves, and never shrunk), so slot 0 is allocated.
@@ -167,9 +165,8 @@ pub(crate) fn acquire_nested(
     let hold = Hold {
         resource: resource.info_with(id),
         site,
-        count: 1,
+        counted: 1,
         tag: 0,
-        entered_graph: false,
     };
     // SAFETY: `len < capacity` was checked above, so slot `len` is allocated.
     unsafe {
@@ -200,10 +197,8 @@ pub(crate) fn release_fast(resource: &Resource, state: FastState) -> bool {
     let local = unsafe { local_fast() };
     let id = resource.peek_id();
     match local.holds.last() {
-        Some(h) if local.fast_state == state.0 && h.resource.id == id && h.count == 1 => {
-            if h.entered_graph {
-                resource.mark_in_order_graph(); // so that dropping it leaves the graph
-            }
+        // Taken once and never ordered (`counted == 1` says both).
+        Some(h) if local.fast_state == state.0 && h.resource.id == id && h.counted == 1 => {
             local.holds.pop();
             true
         }
@@ -273,7 +268,7 @@ fn new_edge(
         .edge_cache
         .get_or_insert_with(Box::default)
         .insert(key);
-    local.holds[last].entered_graph = true;
+    local.holds[last].counted |= Hold::ENTERED_GRAPH;
     resource.mark_in_order_graph();
     report.map(Box::new)
 }
@@ -291,8 +286,7 @@ pub(crate) fn on_release(resource: &Resource) {
     // The common case: the most recent hold, taken once, never ordered, nobody listening.
     if let Some(h) = local.holds.last()
         && h.resource.id == id
-        && h.count == 1
-        && !h.entered_graph
+        && h.counted == 1
         && local.observer.is_none()
     {
         local.holds.pop();
@@ -310,11 +304,11 @@ fn release_slow(local: &mut Local, resource: &Resource, id: u64) {
     };
     let hold = &mut local.holds[pos];
     let info = hold.resource;
-    let remaining = hold.count - 1;
+    let remaining = hold.count() - 1;
     if remaining > 0 {
-        hold.count = remaining;
+        hold.counted -= 1;
     } else {
-        if hold.entered_graph {
+        if hold.entered_graph() {
             resource.mark_in_order_graph();
         }
         local.holds.remove(pos);

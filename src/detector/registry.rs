@@ -62,17 +62,31 @@ pub(crate) struct Hold {
     pub resource: ResourceInfo,
     /// Where the (first) acquire happened.
     pub site: Site,
-    /// Re-entry count (RLock) or permits held (semaphores).
-    pub count: u32,
+    /// Re-entry count (RLock) or permits held (semaphores) in the low 31 bits, and
+    /// [`ENTERED_GRAPH`](Hold::ENTERED_GRAPH): one word, so that a release tells the common
+    /// case (taken once, never ordered) with one compare against 1. See [`Hold::count`].
+    pub counted: u32,
     /// For a lock: the nesting subclass given to `acquire_nested` (0 otherwise). For a
     /// semaphore permit: how many permits the semaphore has in all (a counting gate's k, see
     /// `lock_order`). See [`Hold::subclass`] and [`Hold::permits_in_all`].
     pub tag: u32,
-    /// Whether an order edge was recorded from this hold (so the lock is in the graph).
-    pub entered_graph: bool,
 }
 
 impl Hold {
+    /// The flag in [`counted`](Hold::counted): an order edge was recorded from this hold (so
+    /// the lock is in the order graph, and leaving it must be told on release).
+    pub const ENTERED_GRAPH: u32 = 1 << 31;
+
+    /// Re-entry count or permits held.
+    pub fn count(&self) -> u32 {
+        self.counted & !Self::ENTERED_GRAPH
+    }
+
+    /// Whether an order edge was recorded from this hold.
+    pub fn entered_graph(&self) -> bool {
+        self.counted & Self::ENTERED_GRAPH != 0
+    }
+
     /// The nesting subclass of a lock hold.
     #[inline(always)]
     pub fn subclass(&self) -> u32 {

@@ -1,5 +1,6 @@
 //! The instrumented raw lock shared by [`Lock`](crate::Lock) and [`RLock`](crate::RLock):
-//! a `parking_lot::RawMutex`, the id of the thread that owns it, and its detector identity.
+//! a [`RawLock`] (parking_lot's algorithm, see `raw.rs`), the id of the thread that owns it,
+//! and its detector identity.
 //!
 //! Fast path (uncontended): one compare-and-swap, a store of the owner, and a push onto the
 //! calling thread's own list of holds. No global lock, no allocation, no backtrace.
@@ -8,9 +9,8 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use parking_lot::lock_api::{RawMutex as _, RawMutexTimed as _};
-
 use super::blocking::{self, Deadline, Ended, Sleeper, Slept, Wait};
+use super::raw::RawLock;
 use crate::detector::holds::{
     Taken, acquire_fast, acquire_nested, forget_resource, on_acquire, on_release, reentrant,
     release_fast,
@@ -21,7 +21,7 @@ use crate::detector::{self, Deadlock, Delivery};
 use crate::sched::{self, Op, Park};
 
 pub(crate) struct LockCore {
-    raw: parking_lot::RawMutex,
+    raw: RawLock,
     /// Detector id of the owning thread; 0 when free (or when the detector is off).
     owner: AtomicU64,
     pub meta: Resource,
@@ -43,7 +43,7 @@ impl Patience {
 impl LockCore {
     pub const fn new(kind: Kind, created: Site) -> Self {
         LockCore {
-            raw: parking_lot::RawMutex::INIT,
+            raw: RawLock::new(),
             owner: AtomicU64::new(0),
             meta: Resource::new(kind, created),
         }
@@ -51,6 +51,12 @@ impl LockCore {
 
     pub fn owner(&self) -> u64 {
         self.owner.load(Ordering::Relaxed)
+    }
+
+    /// Forgets the owner before a release (an RLock, which records it even with the detector
+    /// off, where `release` does not clear it).
+    pub fn clear_owner(&self) {
+        self.owner.store(0, Ordering::Relaxed);
     }
 
     pub fn is_locked(&self) -> bool {
@@ -95,13 +101,13 @@ impl LockCore {
     pub fn acquire_policy(&self, site: Site) {
         let state = detector::fast_state();
         if state.is_fast() {
-            if self.raw.try_lock() {
+            if self.raw.try_lock_fast() {
                 if !acquire_fast(&self.meta, site, state, &self.owner) {
                     self.acquired_nested(site, state);
                 }
                 return;
             }
-        } else if state.is_off() && self.raw.try_lock() {
+        } else if state.is_off() && self.raw.try_lock_fast() {
             return; // the detector is off: no bookkeeping at all
         }
         self.acquire_policy_full(site);
@@ -216,7 +222,7 @@ impl LockCore {
             .returning_on_abort();
         let got = match blocking::block(
             &wait,
-            &mut RawLock {
+            &mut InRawLock {
                 core: self,
                 got: false,
             },
@@ -226,7 +232,7 @@ impl LockCore {
             Ended::Aborted => {
                 sched::abort_unwind();
                 // Already unwinding (a drop that acquires): no longer controlled.
-                self.raw.lock();
+                self.raw.lock_slow(None);
                 true
             }
         };
@@ -273,8 +279,14 @@ impl LockCore {
     #[inline(always)]
     pub fn release(&self) {
         let state = detector::fast_state();
-        if (state.is_fast() && release_fast(&self.meta, state)) || state.is_off() {
+        if state.is_fast() && release_fast(&self.meta, state) {
             self.owner.store(0, Ordering::Relaxed);
+            // SAFETY: see `release_full`.
+            unsafe { self.raw.unlock() };
+            return;
+        }
+        if state.is_off() {
+            // No bookkeeping, and the owner was not recorded (an RLock clears its own).
             // SAFETY: see `release_full`.
             unsafe { self.raw.unlock() };
             return;
@@ -300,12 +312,12 @@ impl LockCore {
 }
 
 /// How a contended acquire sleeps: in the raw lock itself (which takes it on waking).
-struct RawLock<'a> {
+struct InRawLock<'a> {
     core: &'a LockCore,
     got: bool,
 }
 
-impl Sleeper for RawLock<'_> {
+impl Sleeper for InRawLock<'_> {
     fn lock(&mut self) {}
 
     fn ready(&mut self) -> bool {
@@ -318,12 +330,11 @@ impl Sleeper for RawLock<'_> {
     fn sleep(&mut self, deadline: Deadline) -> Slept {
         match deadline {
             Deadline::Never => {
-                self.core.raw.lock();
-                self.got = true;
+                self.got = self.core.raw.lock_slow(None);
                 Slept::Done
             }
             Deadline::At(d) => {
-                if self.core.raw.try_lock_until(d) {
+                if self.core.raw.lock_slow(Some(d)) {
                     self.got = true;
                     Slept::Done
                 } else {

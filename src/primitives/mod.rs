@@ -14,5 +14,6 @@ pub(crate) mod condition;
 pub(crate) mod core;
 pub(crate) mod event;
 pub(crate) mod lock;
+pub(crate) mod raw;
 pub(crate) mod rlock;
 pub(crate) mod semaphore;

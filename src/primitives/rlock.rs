@@ -212,6 +212,7 @@ impl<T: ?Sized> RLock<T> {
             return;
         }
         if self.count.fetch_sub(1, Ordering::Relaxed) == 1 {
+            self.core.clear_owner();
             self.core.release();
         } else if detector::enabled() {
             on_release(&self.core.meta);
@@ -227,6 +228,7 @@ impl<T: ?Sized> RLock<T> {
                 on_release(&self.core.meta);
             }
         }
+        self.core.clear_owner();
         self.core.release();
         n
     }

@@ -274,7 +274,7 @@ impl Observer for World {
             .rev()
             .find(|h| h.resource.id == hold.resource.id)
         {
-            Some(h) => h.count = hold.count,
+            Some(h) => h.counted = hold.counted,
             None => holds.push(*hold),
         }
     }
@@ -288,7 +288,7 @@ impl Observer for World {
                 0 => {
                     holds.remove(pos);
                 }
-                n => holds[pos].count = n,
+                n => holds[pos].counted = n | (holds[pos].counted & Hold::ENTERED_GRAPH),
             }
         }
         drop(st);

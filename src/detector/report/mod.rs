@@ -145,7 +145,10 @@ impl ThreadState {
                 evidence: None,
             }),
             backtrace: None,
-            raw_backtrace: Some(backtrace::Backtrace::new_unresolved()),
+            // Both call sites are in the report already; a stack costs its symbolication
+            // (seconds, the first time, in a large debug binary) for nothing more.
+            raw_backtrace: super::registry::backtraces_everywhere()
+                .then(backtrace::Backtrace::new_unresolved),
         }
     }
 }
@@ -156,7 +159,7 @@ impl Held {
             resource: h.resource.display_name(),
             kind: h.resource.kind,
             site: h.site,
-            count: h.count,
+            count: h.count(),
         }
     }
 }
