@@ -190,7 +190,7 @@ impl Observer for Controller {
             .rev()
             .find(|h| h.resource.id == hold.resource.id)
         {
-            Some(h) => h.count = hold.count,
+            Some(h) => h.counted = hold.counted,
             None => holds.push(*hold),
         }
     }
@@ -206,7 +206,7 @@ impl Observer for Controller {
                 0 => {
                     holds.remove(pos);
                 }
-                n => holds[pos].count = n,
+                n => holds[pos].counted = n | (holds[pos].counted & Hold::ENTERED_GRAPH),
             }
         }
     }
