@@ -7,39 +7,24 @@
 
 mod common;
 
+#[path = "support/buggy.rs"]
+mod buggy;
+
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::Duration;
 
+use buggy::*;
 use common::with_deadline;
 use synckit::detector::ReportKind;
-use synckit::testing::{self, Config, FailureKind, Run, SemaphoreLike};
+use synckit::testing::{self, Config, FailureKind, SemaphoreLike};
 use synckit::thread::yield_point;
 use synckit::{Barrier, Condition, Event, Lock, Semaphore};
 
 // ---------------------------------------------------------------------------------------
 // Bug 1: a lost update with a yield point between read and write
 // ---------------------------------------------------------------------------------------
-
-/// Two threads read a counter, yield, and write back what they read plus one.
-fn lost_update(run: &Run) {
-    let counter = Arc::new(AtomicU32::new(0));
-    let workers: Vec<_> = (0..2)
-        .map(|i| {
-            let counter = counter.clone();
-            run.spawn(&format!("worker-{i}"), move || {
-                let seen = counter.load(Ordering::SeqCst);
-                yield_point();
-                counter.store(seen + 1, Ordering::SeqCst);
-            })
-        })
-        .collect();
-    for w in workers {
-        w.join().unwrap();
-    }
-    assert_eq!(counter.load(Ordering::SeqCst), 2, "an update was lost");
-}
 
 #[test]
 fn a_lost_update_between_read_and_write_is_found_shrunk_and_replayed() {
@@ -51,7 +36,10 @@ fn a_lost_update_between_read_and_write_is_found_shrunk_and_replayed() {
             failure.message().contains("an update was lost"),
             "{failure}"
         );
-        assert!(failure.message().contains("tests/explore.rs"), "{failure}");
+        assert!(
+            failure.message().contains("tests/support/buggy.rs"),
+            "{failure}"
+        );
         // Shrunk: the default schedule already switches at the yield points.
         assert_eq!(failure.schedule().deviations(), &[], "{failure}");
         assert_eq!(failure.preemptions(), 0, "{failure}");
@@ -105,39 +93,6 @@ fn without_the_yield_point_the_explorer_cannot_see_the_race() {
 // Bug 2: Condition with `if` instead of `while`; a wake-up lost before the wait
 // ---------------------------------------------------------------------------------------
 
-/// Two consumers take one item each; the producer pushes two, notifying one consumer each.
-fn consumers(use_while: bool) -> impl Fn(&Run) + Send + Sync + 'static {
-    move |run: &Run| {
-        let queue = Arc::new((
-            Lock::new(Vec::<u32>::new()).named("queue"),
-            Condition::new().named("not_empty"),
-        ));
-        let consumers: Vec<_> = (0..2)
-            .map(|i| {
-                let queue = queue.clone();
-                run.spawn(&format!("consumer-{i}"), move || {
-                    let (lock, not_empty) = &*queue;
-                    let mut items = lock.acquire();
-                    if use_while {
-                        not_empty.wait_while(&mut items, |items| items.is_empty());
-                    } else if items.is_empty() {
-                        not_empty.wait(&mut items); // the bug: `if`, not `while`
-                    }
-                    items.pop().expect("woken, but the queue is empty")
-                })
-            })
-            .collect();
-        for item in [1, 2] {
-            let (lock, not_empty) = &*queue;
-            lock.acquire().push(item);
-            not_empty.notify(1);
-        }
-        let mut got: Vec<u32> = consumers.into_iter().map(|c| c.join().unwrap()).collect();
-        got.sort();
-        assert_eq!(got, vec![1, 2]);
-    }
-}
-
 #[test]
 fn condition_if_instead_of_while_is_found() {
     with_deadline(120, "if instead of while", || {
@@ -157,35 +112,6 @@ fn condition_if_instead_of_while_is_found() {
         let stats = testing::explore(Config::exhaustive(2), consumers(true)).unwrap();
         assert!(stats.complete && stats.schedules > 10, "{stats}");
     });
-}
-
-/// A flag read outside the lock, then a wait: the notify can come in between and is lost.
-fn flag_outside_the_lock(run: &Run) {
-    let state = Arc::new((
-        AtomicBool::new(false),
-        Lock::new(()).named("lock"),
-        Condition::new().named("ready"),
-    ));
-    let waiter = {
-        let state = state.clone();
-        run.spawn("waiter", move || {
-            let (ready, lock, cond) = &*state;
-            if !ready.load(Ordering::SeqCst) {
-                let mut guard = lock.acquire();
-                cond.wait(&mut guard); // the notify may already have happened
-            }
-        })
-    };
-    let setter = {
-        let state = state.clone();
-        run.spawn("setter", move || {
-            let (ready, _, cond) = &*state;
-            ready.store(true, Ordering::SeqCst);
-            cond.notify_all();
-        })
-    };
-    setter.join().unwrap();
-    waiter.join().unwrap();
 }
 
 #[test]
@@ -208,38 +134,6 @@ fn a_wake_up_lost_before_the_wait_is_a_deadlock_of_one_schedule() {
 // ---------------------------------------------------------------------------------------
 // Bug 3: AB/BA without sleeps
 // ---------------------------------------------------------------------------------------
-
-fn ab_ba(class: bool) -> impl Fn(&Run) + Send + Sync + 'static {
-    move |run: &Run| {
-        let (a, b) = if class {
-            // One lock class, taken with `acquire_nested`: the order check trusts the
-            // promised order, so only the real deadlock can be found.
-            (
-                Lock::new(()).named("account_a").class("account"),
-                Lock::new(()).named("account_b").class("account"),
-            )
-        } else {
-            (
-                Lock::new(()).named("account_a"),
-                Lock::new(()).named("account_b"),
-            )
-        };
-        let locks = Arc::new((a, b));
-        let transfer = |name: &str, forward: bool| {
-            let locks = locks.clone();
-            run.spawn(name, move || {
-                let (a, b) = &*locks;
-                let (first, second) = if forward { (a, b) } else { (b, a) };
-                let _g1 = first.acquire_nested(0);
-                let _g2 = second.acquire_nested(1);
-            })
-        };
-        let t1 = transfer("transfer-1", true);
-        let t2 = transfer("transfer-2", false);
-        let _ = t1.join();
-        let _ = t2.join();
-    }
-}
 
 #[test]
 fn ab_ba_is_found_without_sleeps() {
@@ -278,48 +172,6 @@ fn ab_ba_deadlock_is_found_by_the_detector_and_shrunk_to_one_preemption() {
 // Bug 4: a Semaphore built from Lock + Condition with a missing notify
 // ---------------------------------------------------------------------------------------
 
-/// A semaphore from a Lock and a Condition; `notify_on_release: false` is the bug.
-struct LockCondSemaphore {
-    permits: Lock<usize>,
-    freed: Condition,
-    notify_on_release: bool,
-}
-
-impl LockCondSemaphore {
-    fn new(permits: usize, notify_on_release: bool) -> Self {
-        LockCondSemaphore {
-            permits: Lock::new(permits).named("permits"),
-            freed: Condition::new().named("freed"),
-            notify_on_release,
-        }
-    }
-}
-
-impl SemaphoreLike for LockCondSemaphore {
-    fn acquire(&self) {
-        let mut permits = self.permits.acquire();
-        self.freed.wait_while(&mut permits, |p| *p == 0);
-        *permits -= 1;
-    }
-    fn try_acquire(&self) -> bool {
-        let mut permits = self.permits.acquire();
-        let got = *permits > 0;
-        if got {
-            *permits -= 1;
-        }
-        got
-    }
-    fn release(&self) {
-        *self.permits.acquire() += 1;
-        if self.notify_on_release {
-            self.freed.notify(1);
-        }
-    }
-    fn available(&self) -> usize {
-        *self.permits.acquire()
-    }
-}
-
 #[test]
 fn a_semaphore_with_a_missing_notify_is_found() {
     with_deadline(60, "missing notify", || {
@@ -340,14 +192,18 @@ fn a_semaphore_with_a_missing_notify_is_found() {
 #[test]
 fn the_fixed_semaphore_and_synckits_pass_every_schedule() {
     with_deadline(120, "correct semaphores", || {
-        let mine = testing::explore_semaphore(Config::exhaustive(2), 1, |n| {
+        // Complete searches, however slow the debug build: budgets of their own.
+        let limit = Duration::from_secs(100);
+        let mine = testing::explore_semaphore(Config::exhaustive(2).time_limit(limit), 1, |n| {
             LockCondSemaphore::new(n, true)
         })
         .unwrap();
         assert!(mine.complete, "{mine}");
         // Two permits, three workers: preemption bound 2 is 16 427 schedules (20 s); 1 is
         // 1 843.
-        let kit = testing::explore_semaphore(Config::exhaustive(1), 2, Semaphore::new).unwrap();
+        let kit =
+            testing::explore_semaphore(Config::exhaustive(1).time_limit(limit), 2, Semaphore::new)
+                .unwrap();
         assert!(kit.complete, "{kit}");
     });
 }
@@ -368,7 +224,12 @@ fn a_correct_bounded_queue_passes_every_schedule_within_two_delays() {
     // schedule, forced switches included: 3 781 schedules within 2 delays (~6 s in a debug
     // build on 2 cores).
     with_deadline(240, "bounded queue", || {
-        let stats = testing::explore(Config::delay_bounded(2), producers_and_consumers).unwrap();
+        // A complete search, however slow the debug build: a budget of its own.
+        let stats = testing::explore(
+            Config::delay_bounded(2).time_limit(Duration::from_secs(200)),
+            producers_and_consumers,
+        )
+        .unwrap();
         assert!(stats.complete, "{stats}");
         assert_eq!(stats.diverged, 0, "{stats}");
         assert!(stats.schedules > 1000, "{stats}");
@@ -542,6 +403,52 @@ fn blocking_outside_synckit_stalls_until_the_deadline() {
         )
         .unwrap_err();
         assert_eq!(failure.kind(), FailureKind::Stalled, "{failure}");
+    });
+}
+
+#[test]
+fn a_stalled_thread_that_comes_back_later_unwinds_quietly() {
+    with_deadline(60, "stall, then resume", || {
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let tx = Arc::new(std::sync::Mutex::new(Some(tx)));
+        let failure = testing::explore(
+            Config::random(1)
+                .seed(1)
+                .deadline(Duration::from_millis(200)),
+            move |run| {
+                let lock = Arc::new(Lock::new(0).named("held-across-the-stall"));
+                let tx = tx.clone();
+                let sleeper = {
+                    let lock = lock.clone();
+                    run.spawn("sleeper", move || {
+                        /// Says when the thread's stack is gone, however it ends.
+                        struct Gone(Option<std::sync::mpsc::Sender<()>>);
+                        impl Drop for Gone {
+                            fn drop(&mut self) {
+                                if let Some(tx) = self.0.take() {
+                                    let _ = tx.send(());
+                                }
+                            }
+                        }
+                        let _gone = Gone(tx.lock().unwrap().take());
+                        let _held = lock.acquire();
+                        // Outside synckit: the watchdog gives up on the schedule first. Then a
+                        // panic, whose unwinding releases the lock in a torn-down run.
+                        std::thread::sleep(Duration::from_millis(600));
+                        panic!("back after the stall");
+                    })
+                };
+                let _ = sleeper.join();
+            },
+        )
+        .unwrap_err();
+        assert_eq!(failure.kind(), FailureKind::Stalled, "{failure}");
+        assert!(failure.to_string().contains("sleeper"), "{failure}");
+        // The worker comes back from the sleep, finds its run torn down, and unwinds (a
+        // release on the way, inside a drop, must not start a second unwind: that would abort
+        // this test binary).
+        rx.recv_timeout(Duration::from_secs(30))
+            .expect("the stalled thread came back and unwound");
     });
 }
 

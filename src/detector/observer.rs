@@ -68,6 +68,14 @@ pub(crate) trait Observer: Send + Sync {
         false
     }
 
+    /// Whether a thread of this observer about to block captures its backtrace for reports
+    /// (most of the cost of blocking; a `_checked` wait, whose report goes to the caller,
+    /// always does). The explorer says no while it searches, and yes for the replay of the
+    /// failing schedule that it shows.
+    fn backtraces(&self) -> bool {
+        true
+    }
+
     /// For a `_checked` wait that no owner can end: whether blocking `thread` now would leave
     /// nobody to wake anyone, with the report if so. Called with `thread`'s wait registered.
     fn closes(&self, _thread: u64) -> Option<Report> {

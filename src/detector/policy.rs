@@ -268,7 +268,14 @@ pub(crate) enum Delivery {
 /// back whatever it took for this operation and returns the error; a policy-following form
 /// then [raises](Deadlock::raise) it (the `Panic` policy), a `_checked` form returns it.
 pub(crate) fn judge(mut report: Box<Report>, how: Delivery) -> Result<(), Deadlock> {
-    report.resolve_backtraces();
+    // Resolving is slow (the first time in a process, seconds in a debug build): skipped
+    // where the observer takes no backtraces (the explorer while it searches; it replays
+    // the failing schedule with them for the report it shows).
+    let resolve = how == Delivery::Return
+        || with_local(|l| l.observer.as_ref().is_none_or(|o| o.backtraces())).unwrap_or(true);
+    if resolve {
+        report.resolve_backtraces();
+    }
     if how == Delivery::Return {
         return Err(Deadlock { report });
     }

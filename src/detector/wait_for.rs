@@ -164,8 +164,11 @@ pub(crate) fn begin_wait<'a>(spec: &WaitSpec<'a>) -> Result<WaitRegistration<'a>
     let untimed = !spec.timed;
     // A stack for every contended park would cost more than the park: it is captured when
     // a cycle may close through this wait (below), when a closed world is asked for its
-    // verdict, or on every wait with `SYNCKIT_BACKTRACE=1`. Capture outside the global lock.
-    let backtrace = (untimed && (spec.ask_world || backtraces_everywhere()))
+    // verdict (a `_checked` wait hands its report to the caller), or on every wait with
+    // `SYNCKIT_BACKTRACE=1`; the last two only where the observer wants stacks at all (the
+    // explorer does not while it searches). Captured outside the global lock.
+    let wanted = observer.as_ref().is_none_or(|o| o.backtraces());
+    let backtrace = (untimed && (spec.ask_world || (wanted && backtraces_everywhere())))
         .then(backtrace::Backtrace::new_unresolved);
     let record = WaitRecord {
         resource: spec.resource,
@@ -184,9 +187,9 @@ pub(crate) fn begin_wait<'a>(spec: &WaitSpec<'a>) -> Result<WaitRegistration<'a>
         // A cycle may close here: this thread's stack for the report, then the full search
         // (the state may have changed while the lock was let go).
         drop(g);
-        let stack = backtrace::Backtrace::new_unresolved();
+        let stack = wanted.then(backtrace::Backtrace::new_unresolved);
         g = global();
-        if let Some(record) = g.waiting.get_mut(&me) {
+        if let (Some(record), Some(stack)) = (g.waiting.get_mut(&me), stack) {
             record.backtrace.get_or_insert(stack);
         }
         if let Some(cycle) = find_deadlock(&g, me) {

@@ -2,11 +2,12 @@
 //! (`testing::explore`) can run a closed world's threads one at a time.
 //!
 //! Every synckit operation of a thread in a controlled run first calls [`point`]: a
-//! *scheduling point* where the scheduler may hand the baton to another thread. A blocking
+//! *scheduling point* where the scheduler may switch to another thread. A blocking
 //! operation never parks inside the real primitive there: the blocking helper
 //! (`primitives::blocking`) calls [`park`] instead, which marks the thread blocked (with a
-//! probe that says when it may be able to go on), passes the baton, and returns when the
-//! thread is scheduled again, to retry.
+//! probe that says when it may be able to go on), switches away, and returns when the
+//! thread is scheduled again, to retry. In a controlled run a spawn ([`spawn`]) starts a
+//! simulated thread, a coroutine of the run, not an OS thread.
 //!
 //! The seam is declared once, here, for two builds: with the `testing` feature the calls go
 //! to the controller (`controlled`); without it they go to `uncontrolled`, where each is
@@ -28,8 +29,7 @@ use uncontrolled as imp;
 
 pub(crate) use crate::detector::report::Op;
 pub(crate) use imp::{
-    Ticket, abort_unwind, active, park, point, run, scope_enter, spawning, thread_start,
-    yield_point,
+    Job, abort_unwind, active, note_panic, park, point, scope_enter, spawn, yield_point,
 };
 
 /// How a [`park`] ended.

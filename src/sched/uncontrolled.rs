@@ -25,29 +25,18 @@ pub(crate) fn yield_point() {
     std::thread::yield_now();
 }
 
-/// A child's place in a controlled run: never, here.
-pub(crate) struct Ticket;
+/// A thread body for a controlled run: never run here.
+pub(crate) type Job = Box<dyn FnOnce() + Send + 'static>;
 
-/// A thread of a controlled run: never, here.
-pub(crate) struct Running;
+/// Never called without the `testing` feature (callers check [`active`]).
+#[inline(always)]
+pub(crate) fn spawn(_name: &str, _scope: Option<usize>, _exit: u64, _job: Job) {}
+
+#[inline(always)]
+pub(crate) fn note_panic(_payload: &(dyn std::any::Any + Send)) {}
 
 /// The end of a controlled scope: never, here.
 pub(crate) struct ScopeGuard;
-
-#[inline(always)]
-pub(crate) fn spawning(_name: &str, _scope: Option<usize>) -> Option<Ticket> {
-    None
-}
-
-#[inline(always)]
-pub(crate) fn thread_start(_ticket: Option<Ticket>) -> Option<Running> {
-    None
-}
-
-#[inline(always)]
-pub(crate) fn run<T>(_running: &Option<Running>, f: impl FnOnce() -> T) -> T {
-    f()
-}
 
 #[inline(always)]
 pub(crate) fn scope_enter(_key: usize) -> Option<ScopeGuard> {

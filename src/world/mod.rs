@@ -23,9 +23,6 @@ pub struct Config {
     policy: Option<Policy>,
     timeline: usize,
     on_deadlock: OnDeadlock,
-    /// Let the world's panics reach the panic hook installed before synckit's (they are
-    /// collected into the outcome either way).
-    loud_panics: bool,
 }
 
 /// What [`check_with`] does when the world deadlocks.
@@ -44,7 +41,6 @@ impl Default for Config {
             policy: None,
             timeline: 64,
             on_deadlock: OnDeadlock::Return,
-            loud_panics: false,
         }
     }
 }
@@ -71,14 +67,6 @@ impl Config {
     /// What to do on a deadlock (default: return it).
     pub fn on_deadlock(mut self, on_deadlock: OnDeadlock) -> Self {
         self.on_deadlock = on_deadlock;
-        self
-    }
-
-    /// Whether the world's panics also go to the panic hook (`explore`'s `quiet(false)`).
-    /// By default the outcome carries them and the hook stays quiet.
-    #[cfg_attr(not(feature = "testing"), allow(dead_code))]
-    pub(crate) fn loud_panics(mut self, loud: bool) -> Self {
-        self.loud_panics = loud;
         self
     }
 }

@@ -66,7 +66,6 @@ pub(super) enum Verdict {
 /// A closed world.
 pub(crate) struct World {
     policy: Option<Policy>,
-    loud_panics: bool,
     state: Mutex<WorldState>,
     cv: Condvar,
     /// Bumped by everything that can make a wait satisfiable (or end one).
@@ -80,7 +79,6 @@ impl World {
     pub(super) fn new(config: &Config) -> Self {
         World {
             policy: config.policy,
-            loud_panics: config.loud_panics,
             state: Mutex::new(WorldState::default()),
             cv: Condvar::new(),
             epoch: AtomicU64::new(0),
@@ -345,7 +343,7 @@ impl Observer for World {
     }
 
     fn collects_panics(&self) -> bool {
-        !self.loud_panics
+        true
     }
 
     fn panicked(&self, _thread: u64, name: &str, message: String, at: Option<String>) {

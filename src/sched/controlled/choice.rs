@@ -30,8 +30,13 @@ impl Rng {
 pub(crate) enum Chooser {
     /// Uniformly at random.
     Random(Rng),
-    /// The i-th decision takes `prefix[i]`; the default schedule after it (DFS).
-    Prefix(Vec<usize>),
+    /// The i-th decision takes `prefix[i]`; the default schedule after it (DFS), avoiding
+    /// the threads of the sleep set, which starts as `sleep` after the prefix (see
+    /// [`Footprint`]; empty without the partial-order reduction).
+    Prefix {
+        prefix: Vec<usize>,
+        sleep: Vec<(usize, Footprint)>,
+    },
     /// The default schedule, except where a deviation keyed `(thread, its n-th decision)`
     /// names a runnable thread (replay and shrinking).
     Deviations(HashMap<(usize, u32), usize>),
@@ -47,7 +52,7 @@ impl Chooser {
     ) -> (usize, bool) {
         match self {
             Chooser::Random(rng) => (runnable[rng.below(runnable.len())], false),
-            Chooser::Prefix(prefix) => match prefix.get(index) {
+            Chooser::Prefix { prefix, .. } => match prefix.get(index) {
                 Some(t) if runnable.contains(t) => (*t, false),
                 Some(_) => (default, true),
                 None => (default, false),
@@ -60,6 +65,38 @@ impl Chooser {
     }
 }
 
+/// What a thread's next step touches, for the partial-order reduction: two steps of two
+/// threads that touch different primitives commute (either order leaves the same state), so
+/// a search need not try both orders. Code between synckit operations is invisible and
+/// assumed not to race (the explorer's model: threads switch only at synckit operations); a
+/// step that may touch anything (a yield point, a thread's start, a scope's end) is `Any`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Footprint {
+    /// One primitive, by its detector id.
+    Res(u64),
+    /// Another thread's life, by slot: a join waits for its end, a spawn begins it. Any step
+    /// of that thread may be its last, so it commutes with none of them.
+    Thread(usize),
+    /// Anything: commutes with nothing.
+    Any,
+}
+
+impl Footprint {
+    /// Whether `a`'s next step, by thread `ta`, commutes with `b`'s, by thread `tb`.
+    pub fn independent(ta: usize, a: Footprint, tb: usize, b: Footprint) -> bool {
+        if ta == tb {
+            return false;
+        }
+        match (a, b) {
+            (Footprint::Any, _) | (_, Footprint::Any) => false,
+            (Footprint::Res(x), Footprint::Res(y)) => x != y,
+            (Footprint::Thread(x), Footprint::Thread(y)) => x != tb && y != ta,
+            (Footprint::Thread(x), Footprint::Res(_)) => x != tb,
+            (Footprint::Res(_), Footprint::Thread(y)) => y != ta,
+        }
+    }
+}
+
 /// One place where more than one thread could run, as the run took it.
 #[derive(Clone, Debug)]
 pub(crate) struct Decision {
@@ -67,7 +104,13 @@ pub(crate) struct Decision {
     pub me: usize,
     /// Its how-many-th decision this was (with `me`: the deviation key).
     pub nth: u32,
+    /// The threads that could run, when the search asked for them (a depth-first search
+    /// branches on them; other searches leave this empty).
     pub runnable: Vec<usize>,
+    /// What each of `runnable`'s next step touches (same order; with `runnable` only).
+    pub pending: Vec<Footprint>,
+    /// The sleep set here, as the run kept it after its prefix (a depth-first search only).
+    pub sleep: Vec<(usize, Footprint)>,
     /// What the default schedule picks: `me` at an ordinary point; the next thread after
     /// `me` (cyclically) at a yield point or when `me` blocked or finished.
     pub default: usize,
@@ -79,14 +122,24 @@ pub(crate) struct Decision {
 }
 
 impl Decision {
+    /// What `t`'s next step touches here (`Any` if unknown).
+    pub fn footprint(&self, t: usize) -> Footprint {
+        self.runnable
+            .iter()
+            .position(|&r| r == t)
+            .and_then(|i| self.pending.get(i).copied())
+            .unwrap_or(Footprint::Any)
+    }
+
     /// Preemptions it costs to pick `t` here: switching away from a thread that could go on
     /// costs one, except at a yield point, where *staying* costs one (the thread asked to let
-    /// the others go first). Switches forced by a block or an exit are free.
+    /// the others go first; a decision is recorded only where another thread could run).
+    /// Switches forced by a block or an exit are free.
     pub fn cost(&self, t: usize) -> u32 {
         if !self.me_runnable {
             0
         } else if self.yielding {
-            u32::from(t == self.me && self.runnable.len() > 1)
+            u32::from(t == self.me)
         } else {
             u32::from(t != self.me)
         }
@@ -114,11 +167,31 @@ mod tests {
     }
 
     #[test]
+    fn steps_on_different_primitives_commute_and_nothing_else_does() {
+        let indep = Footprint::independent;
+        let (a, b) = (Footprint::Res(1), Footprint::Res(2));
+        assert!(indep(0, a, 1, b) && indep(1, b, 0, a));
+        assert!(
+            !indep(0, a, 1, a),
+            "two steps on one primitive do not commute"
+        );
+        assert!(!indep(0, a, 0, b), "nor two steps of one thread");
+        assert!(!indep(0, a, 1, Footprint::Any) && !indep(0, Footprint::Any, 1, b));
+        // Joining thread 2 commutes with thread 1's steps, not with thread 2's (its last
+        // step may be its exit).
+        let join2 = Footprint::Thread(2);
+        assert!(indep(0, join2, 1, a));
+        assert!(!indep(0, join2, 2, a) && !indep(2, a, 0, join2));
+    }
+
+    #[test]
     fn preemption_costs_follow_the_rules() {
         let d = Decision {
             me: 0,
             nth: 0,
             runnable: vec![0, 1],
+            pending: Vec::new(),
+            sleep: Vec::new(),
             default: 0,
             chosen: 0,
             me_runnable: true,

@@ -1,21 +1,32 @@
-//! The controller's side of a run: starting it, tearing it down, waiting for its threads, and
-//! taking the record.
+//! The controller's side of a run: starting it, recording its end, and hearing what its
+//! threads do through the detector (it is their [`Observer`]).
 
 use std::any::Any;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use parking_lot::{Condvar, Mutex};
+use parking_lot::Mutex;
 
 use super::choice::Chooser;
+use super::runtime::Runtime;
 use super::trace::{Fail, Label, Record, Step, StepKind};
-use super::{Abort, Controller, Handle, Running, Slot, State, Status, Why, set_handle};
-use crate::detector::registry::current_thread_id;
-use crate::detector::{DeadlockPanic, panic_location, panic_message};
+use super::{Abort, Controller, Slot, State, Status, Why};
+use crate::detector::observer::Observer;
+use crate::detector::registry::{Hold, global};
+use crate::detector::report::{Report, StuckIn, ThreadState};
+use crate::detector::resource::ResourceInfo;
+use crate::detector::{DeadlockPanic, Held, Policy, panic_location, panic_message};
 
 impl Controller {
-    /// A run whose first thread (slot 0, `main`) holds the baton.
-    pub(crate) fn new(chooser: Chooser, max_steps: usize) -> Arc<Self> {
+    /// A run whose first thread (slot 0, `main`) runs first. `quiet`: its threads' panics
+    /// stay off the panic hook (the failure shows the one that matters). `shown`: the run
+    /// is the one a failure shows, so its threads capture backtraces when they block (the
+    /// slow part of blocking, skipped while searching).
+    pub(crate) fn new(chooser: Chooser, max_steps: usize, quiet: bool, shown: bool) -> Arc<Self> {
+        let chooser_len = match &chooser {
+            Chooser::Prefix { prefix, .. } => Some(prefix.len()),
+            _ => None,
+        };
         Arc::new(Controller {
             st: Mutex::new(State {
                 slots: vec![Slot::new("main", None)],
@@ -24,57 +35,21 @@ impl Controller {
                 steps: 0,
                 max_steps,
                 chooser,
-                decisions: Vec::new(),
-                trace: Vec::new(),
+                decisions: Vec::with_capacity(64),
+                trace: Vec::with_capacity(256),
                 preemptions: 0,
                 switches: 0,
                 failure: None,
                 aborting: false,
                 diverged: false,
+                scratch: Vec::with_capacity(8),
+                sleep: Vec::new(),
+                sleep_from: chooser_len,
             }),
-            done: Condvar::new(),
+            quiet,
+            shown,
             _full_path: crate::detector::FullPath::enter(),
         })
-    }
-
-    /// Runs the world's first thread (the caller) under this controller.
-    pub(crate) fn run_root<T>(self: &Arc<Self>, f: impl FnOnce() -> T) -> T {
-        set_handle(Some(Handle {
-            ctl: self.clone(),
-            slot: 0,
-        }));
-        self.st.lock().slots[0].tid = current_thread_id();
-        let running = Running {
-            ctl: self.clone(),
-            slot: 0,
-        };
-        running.run(f)
-    }
-
-    /// Tears the run down: every parked thread unwinds.
-    pub(crate) fn abort(&self) {
-        let mut st = self.st.lock();
-        st.aborting = true;
-        st.wake_all();
-    }
-
-    /// Records a failure found outside the threads (the world's deadline).
-    pub(crate) fn fail(&self, f: Fail) {
-        self.st.lock().fail(f);
-    }
-
-    /// Waits up to `grace` for every thread of the run to finish.
-    pub(crate) fn finish(&self, grace: Duration) -> bool {
-        let deadline = Instant::now() + grace;
-        let mut st = self.st.lock();
-        loop {
-            if st.slots.iter().all(|s| s.status == Status::Finished) {
-                return true;
-            }
-            if self.done.wait_until(&mut st, deadline).timed_out() {
-                return st.slots.iter().all(|s| s.status == Status::Finished);
-            }
-        }
     }
 
     /// Takes what the run left behind.
@@ -88,7 +63,42 @@ impl Controller {
             preemptions: st.preemptions,
             switches: st.switches,
             diverged: st.diverged,
+            output: Vec::new(),
         }
+    }
+
+    /// The watchdog's verdict on a run whose running thread did not come back to the
+    /// scheduler within `deadline` (it blocks or spins outside synckit): the run fails as
+    /// stalled, with every thread's state, and is marked torn down, so that if that thread
+    /// ever comes back it unwinds instead of going on. Called from another OS thread.
+    pub(crate) fn stall(&self, deadline: Duration) -> Record {
+        let mut st = self.st.lock();
+        let threads: Vec<(u64, String, Vec<Hold>, bool)> = st
+            .slots
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.status != Status::Finished && s.tid != 0)
+            .map(|(i, s)| {
+                let running = i == st.current && s.status == Status::Runnable;
+                (s.tid, s.name.clone(), s.holds.clone(), running)
+            })
+            .collect();
+        let g = global();
+        let states = threads
+            .into_iter()
+            .map(|(tid, name, holds, running)| {
+                let mut state = ThreadState::of(&g, tid);
+                state.name = name;
+                state.holds = holds.iter().map(Held::from_hold).collect();
+                (state, running)
+            })
+            .collect();
+        drop(g);
+        let report = Report::world_stalled(deadline, states, String::new());
+        st.failure = Some(Fail::Stalled(Box::new(report)));
+        st.aborting = true;
+        drop(st);
+        self.record()
     }
 
     pub(super) fn note_panic(&self, slot: usize, payload: &(dyn Any + Send)) {
@@ -118,26 +128,120 @@ impl Controller {
             other => other,
         };
         st.fail(fail);
-        drop(st);
-        self.done.notify_all();
     }
 
+    /// The thread in `slot` finished (its body returned or unwound): the next one goes on.
     pub(super) fn exit(&self, slot: usize) {
         let mut st = self.st.lock();
         st.slots[slot].status = Status::Finished;
-        if !st.aborting && st.current == slot && !std::thread::panicking() {
+        st.slots[slot].holds.clear();
+        if !st.aborting {
             st.trace.push(Step {
                 thread: slot,
                 kind: StepKind::Exit,
                 label: Label::None,
             });
             st.decide(slot, Why::Exit);
-        } else if !st.aborting {
-            // A panic that `run` did not see (it escaped a scope): tear the run down.
-            st.aborting = true;
-            st.wake_all();
         }
-        drop(st);
-        self.done.notify_all();
+    }
+
+    /// The thread in `slot` is gone without finishing its body (a teardown dropped it).
+    pub(super) fn finished(&self, slot: usize) {
+        self.st.lock().slots[slot].status = Status::Finished;
+    }
+
+    /// The scheduler picked a thread that cannot run: fails the run instead of spinning.
+    pub(super) fn internal_error(&self, slot: usize) {
+        self.st.lock().fail(Fail::Panic {
+            thread: "synckit scheduler".to_string(),
+            message: format!(
+                "internal error: thread slot {slot} was scheduled but has finished; please \
+                 report this with the replay string"
+            ),
+            at: None,
+        });
+    }
+
+    /// The slot of the thread the detector is telling us about: the one running now.
+    fn running_slot(&self) -> Option<usize> {
+        Runtime::current().map(Runtime::me)
+    }
+}
+
+impl Observer for Controller {
+    fn policy(&self) -> Option<Policy> {
+        None
+    }
+
+    fn started(&self, thread: u64, _name: &str) {
+        if let Some(slot) = self.running_slot() {
+            self.st.lock().slots[slot].tid = thread;
+        }
+    }
+
+    fn acquired(&self, _thread: u64, hold: &Hold) {
+        let Some(slot) = self.running_slot() else {
+            return;
+        };
+        let mut st = self.st.lock();
+        let holds = &mut st.slots[slot].holds;
+        match holds
+            .iter_mut()
+            .rev()
+            .find(|h| h.resource.id == hold.resource.id)
+        {
+            Some(h) => h.counted = hold.counted,
+            None => holds.push(*hold),
+        }
+    }
+
+    fn released(&self, _thread: u64, resource: &ResourceInfo, remaining: u32) {
+        let Some(slot) = self.running_slot() else {
+            return;
+        };
+        let mut st = self.st.lock();
+        let holds = &mut st.slots[slot].holds;
+        if let Some(pos) = holds.iter().rposition(|h| h.resource.id == resource.id) {
+            match remaining {
+                0 => {
+                    holds.remove(pos);
+                }
+                n => holds[pos].counted = n | (holds[pos].counted & Hold::ENTERED_GRAPH),
+            }
+        }
+    }
+
+    fn collect(&self, report: &Report) -> bool {
+        // A report under the log policy lets the thread go on; it still fails the schedule.
+        let mut st = self.st.lock();
+        if st.failure.is_none() {
+            st.failure = Some(Fail::Detector(Box::new(report.clone())));
+        }
+        true
+    }
+
+    fn collects_panics(&self) -> bool {
+        self.quiet
+    }
+
+    fn backtraces(&self) -> bool {
+        self.shown
+    }
+
+    fn closes(&self, thread: u64) -> Option<Report> {
+        let me = self.running_slot()?;
+        let st = self.st.lock();
+        let mut blocked = vec![thread];
+        for (i, s) in st.slots.iter().enumerate() {
+            if i == me || s.status == Status::Finished {
+                continue;
+            }
+            if s.status != Status::Blocked || s.timed || st.ready(i) {
+                return None;
+            }
+            blocked.push(s.tid);
+        }
+        let g = global();
+        Some(Report::everyone_blocked(&g, &blocked, StuckIn::Schedule))
     }
 }

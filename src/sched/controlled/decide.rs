@@ -1,9 +1,7 @@
 //! The scheduler's one decision: after a thread reached a point, blocked or finished, who
 //! runs next (and whether the run is over: everyone finished, a deadlock, the step limit).
 
-use parking_lot::MutexGuard;
-
-use super::choice::Decision;
+use super::choice::{Chooser, Decision, Footprint};
 use super::trace::{Fail, Label, Step, StepKind};
 use super::{Op, State, Status, Waiting, Why};
 use crate::detector::Report;
@@ -11,19 +9,12 @@ use crate::detector::registry::global;
 use crate::detector::report::StuckIn;
 
 impl State {
-    pub(super) fn wake_all(&self) {
-        for s in &self.slots {
-            s.cv.notify_one();
-        }
-    }
-
     /// Records the run's first failure and tears the run down.
     pub(super) fn fail(&mut self, f: Fail) {
         if self.failure.is_none() {
             self.failure = Some(f);
         }
         self.aborting = true;
-        self.wake_all();
     }
 
     pub(super) fn ready(&self, i: usize) -> bool {
@@ -55,19 +46,27 @@ impl State {
             return None;
         }
         let me_runnable = matches!(why, Why::Point(_));
-        let mut runnable: Vec<usize> = (0..self.slots.len())
-            .filter(|&i| match self.slots[i].status {
+        // One buffer for every decision of the run: most runs record no runnable sets.
+        let mut runnable = std::mem::take(&mut self.scratch);
+        runnable.clear();
+        for i in 0..self.slots.len() {
+            let can = match self.slots[i].status {
                 Status::Runnable => i != me || me_runnable,
                 Status::Blocked => self.ready(i),
                 Status::Finished => false,
-            })
-            .collect();
+            };
+            if can {
+                runnable.push(i);
+            }
+        }
         let mut timing_out = false;
         if runnable.is_empty() {
-            runnable = (0..self.slots.len())
-                .filter(|&i| self.slots[i].status == Status::Blocked && self.slots[i].timed)
-                .collect();
+            runnable.extend(
+                (0..self.slots.len())
+                    .filter(|&i| self.slots[i].status == Status::Blocked && self.slots[i].timed),
+            );
             if runnable.is_empty() {
+                self.scratch = runnable;
                 if self.slots.iter().any(|s| s.status == Status::Blocked) {
                     let report = self.deadlock_report();
                     self.fail(Fail::Deadlock(Box::new(report)));
@@ -83,18 +82,50 @@ impl State {
             // The next thread after `me`, cyclically (`me` itself last).
             *runnable.iter().find(|&&t| t > me).unwrap_or(&runnable[0])
         };
+        // Past a depth-first search's prefix, keep its sleep set (partial-order reduction).
+        let sleeping = match &mut self.chooser {
+            Chooser::Prefix { prefix, sleep } if self.decisions.len() >= prefix.len() => {
+                if self.sleep_from.take().is_some() {
+                    self.sleep = std::mem::take(sleep);
+                }
+                true
+            }
+            _ => false,
+        };
         let chosen = if runnable.len() == 1 {
             runnable[0]
         } else {
             let nth = self.slots[me].decisions;
             self.slots[me].decisions += 1;
             let index = self.decisions.len();
-            let (pick, diverged) = self.chooser.pick(index, (me, nth), &runnable, default);
+            let (mut pick, diverged) = self.chooser.pick(index, (me, nth), &runnable, default);
             self.diverged |= diverged;
+            if sleeping && self.asleep(pick) {
+                // Every schedule from here through `pick` is equivalent to one explored: go
+                // on with the first awake thread after `me` instead, if there is one.
+                let mut order = runnable.iter().filter(|&&t| t > me).chain(&runnable);
+                if let Some(&awake) = order.find(|&&t| !self.asleep(t)) {
+                    pick = awake;
+                }
+            }
+            // Only a depth-first search reads the alternatives back (to branch on them).
+            let (alternatives, pending) = match self.chooser {
+                Chooser::Prefix { .. } => (
+                    runnable.clone(),
+                    runnable.iter().map(|&i| self.slots[i].pending).collect(),
+                ),
+                _ => (Vec::new(), Vec::new()),
+            };
             let d = Decision {
                 me,
                 nth,
-                runnable,
+                runnable: alternatives,
+                pending,
+                sleep: if sleeping {
+                    self.sleep.clone()
+                } else {
+                    Vec::new()
+                },
                 default,
                 chosen: pick,
                 me_runnable,
@@ -104,6 +135,12 @@ impl State {
             self.decisions.push(d);
             pick
         };
+        if sleeping {
+            let step = self.slots[chosen].pending;
+            self.sleep
+                .retain(|&(t, f)| Footprint::independent(t, f, chosen, step));
+        }
+        self.scratch = runnable;
         if me_runnable && chosen != me {
             self.switches += 1;
             self.trace.push(Step {
@@ -118,10 +155,12 @@ impl State {
             next.timed_out = timing_out;
         }
         self.current = chosen;
-        if chosen != me {
-            self.slots[chosen].cv.notify_one();
-        }
         Some(chosen)
+    }
+
+    /// Whether `t` is in the sleep set.
+    fn asleep(&self, t: usize) -> bool {
+        self.sleep.iter().any(|&(s, _)| s == t)
     }
 
     /// The report for a schedule in which every live thread is blocked.
@@ -134,13 +173,5 @@ impl State {
             .collect();
         let g = global();
         Report::everyone_blocked(&g, &blocked, StuckIn::Schedule)
-    }
-
-    /// Waits (releasing the lock) until `me` holds the baton or the run is torn down.
-    pub(super) fn wait_for_baton(st: &mut MutexGuard<'_, State>, me: usize) {
-        let cv = st.slots[me].cv.clone();
-        while st.current != me && !st.aborting {
-            cv.wait(st);
-        }
     }
 }

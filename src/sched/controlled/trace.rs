@@ -90,4 +90,7 @@ pub(crate) struct Record {
     pub preemptions: u32,
     pub switches: u32,
     pub diverged: bool,
+    /// What the program wrote to stdout and stderr during the run, where it was captured
+    /// (the replay a failure shows).
+    pub output: Vec<u8>,
 }

@@ -10,6 +10,17 @@ use proptest::prelude::*;
 
 use crate::sched::controlled::Chooser;
 
+/// The default size of a simulated thread's stack: as a spawned std thread's, since the code
+/// under test was written for one (and a report resolves its backtrace on it). Mapped once
+/// per search and reused; only the pages a thread touches are ever committed.
+const DEFAULT_STACK: usize = 2 << 20;
+
+/// How long a search may run by default ([`Config::time_limit`]).
+const DEFAULT_TIME_LIMIT: Duration = Duration::from_secs(5);
+
+/// How many schedules an exhaustive search may run by default ([`Config::max_schedules`]).
+const DEFAULT_SCHEDULES: usize = 100_000;
+
 /// How [`explore`](super::explore) picks schedules.
 ///
 /// # Examples
@@ -30,8 +41,11 @@ pub struct Config {
     pub(super) max_steps: usize,
     pub(super) shrink: bool,
     pub(super) max_shrink_runs: usize,
-    pub(super) time_limit: Option<Duration>,
+    pub(super) time_limit: Duration,
     pub(super) quiet: bool,
+    pub(super) stack_size: usize,
+    pub(super) reduction: bool,
+    pub(super) capture_output: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -45,7 +59,7 @@ pub(super) enum Mode {
         /// Count every deviation from the default schedule (delay bounding), not only
         /// preemptions.
         delays: bool,
-        max_schedules: Option<usize>,
+        max_schedules: usize,
     },
     Replay(Schedule),
 }
@@ -65,8 +79,11 @@ impl Config {
             max_steps: 20_000,
             shrink: true,
             max_shrink_runs: 500,
-            time_limit: None,
+            time_limit: DEFAULT_TIME_LIMIT,
             quiet: true,
+            stack_size: DEFAULT_STACK,
+            reduction: true,
+            capture_output: true,
         }
     }
 
@@ -94,7 +111,7 @@ impl Config {
         Config::with_mode(Mode::Exhaustive {
             bound: preemption_bound,
             delays: false,
-            max_schedules: None,
+            max_schedules: DEFAULT_SCHEDULES,
         })
     }
 
@@ -107,7 +124,7 @@ impl Config {
         Config::with_mode(Mode::Exhaustive {
             bound: delay_bound,
             delays: true,
-            max_schedules: None,
+            max_schedules: DEFAULT_SCHEDULES,
         })
     }
 
@@ -124,28 +141,73 @@ impl Config {
         self
     }
 
-    /// Stops an exhaustive search after `n` schedules
-    /// ([`Stats::complete`](super::Stats::complete) is then false). For a random search, the
-    /// number of schedules.
+    /// Stops an exhaustive search after `n` schedules (default 100,000;
+    /// [`Stats::complete`](super::Stats::complete) is then false and
+    /// [`Stats::stopped`](super::Stats::stopped) says why). For a random search, the number of
+    /// schedules. `usize::MAX` lifts the budget.
     pub fn max_schedules(mut self, n: usize) -> Self {
         match &mut self.mode {
-            Mode::Exhaustive { max_schedules, .. } => *max_schedules = Some(n),
+            Mode::Exhaustive { max_schedules, .. } => *max_schedules = n,
             Mode::Random { schedules, .. } => *schedules = n,
             Mode::Replay(_) => {}
         }
         self
     }
 
-    /// Stops the search (not a shrink in progress) once this much time has passed.
+    /// Stops the search (not a shrink in progress) once this much time has passed
+    /// (default 5 s: every search is bounded; [`Stats`](super::Stats) then says it stopped
+    /// at the budget, not a proof). `Duration::MAX` lifts the limit.
     pub fn time_limit(mut self, limit: Duration) -> Self {
-        self.time_limit = Some(limit);
+        self.time_limit = limit;
         self
     }
 
-    /// The wall-clock deadline of one schedule's closed world (default 10 s): a thread that
-    /// spins or blocks outside synckit makes the schedule fail as stalled.
+    /// The wall-clock deadline of one schedule (default 10 s). A schedule's threads run one
+    /// at a time on one OS thread, and a thread that blocks or spins outside synckit (a std
+    /// lock, a channel, a busy loop with no synckit operation) cannot be switched away from:
+    /// a watchdog on the caller's thread then fails the schedule as stalled once this much
+    /// time passed without it finishing (the stuck OS thread is left behind).
+    ///
+    /// # Panics
+    ///
+    /// [`explore`](super::explore) panics on a zero deadline.
     pub fn deadline(mut self, deadline: Duration) -> Self {
         self.deadline = deadline;
+        self
+    }
+
+    /// Whether a bounded-exhaustive search uses its partial-order reduction (default: yes).
+    ///
+    /// Two steps of different threads on different primitives (an acquire of one lock and a
+    /// notify of another condition, say) lead to the same state in either order, so the
+    /// search tries one order only (sleep sets, Godefroid 1996). It assumes what the explorer
+    /// assumes anyway, that code between two synckit operations does not race with other
+    /// threads' code (put a [`yield_point`](crate::thread::yield_point) where it does: a
+    /// yield, like a spawn or a join, commutes with nothing). Combined with a preemption or
+    /// delay bound, the reduction can in rare cases drop a schedule within the bound whose
+    /// equivalent costs more than the bound; turn it off to compare.
+    pub fn reduction(mut self, on: bool) -> Self {
+        self.reduction = on;
+        self
+    }
+
+    /// Whether the program's own output is captured (default: yes, on Linux): thrown away
+    /// while searching, and what the replay of the failing schedule printed shown by the
+    /// [`Failure`](super::Failure) ([`Failure::output`](super::Failure::output)), so that a
+    /// chatty body prints one schedule's output, not every schedule's. The search then runs
+    /// on a thread of its own with a private copy of the process's file descriptors (fds 1
+    /// and 2 redirected there only); `false` runs it on a plain thread whose output goes where
+    /// the process's goes (under `cargo test`, into the test's captured output). Elsewhere
+    /// than Linux, or where the kernel refuses, output is not captured.
+    pub fn capture_output(mut self, capture: bool) -> Self {
+        self.capture_output = capture;
+        self
+    }
+
+    /// The stack size of each simulated thread (default 2 MiB, as a std thread's). Stacks
+    /// are reused across schedules; raise it for deep recursion in the code under test.
+    pub fn stack_size(mut self, bytes: usize) -> Self {
+        self.stack_size = bytes.max(64 << 10);
         self
     }
 

@@ -9,15 +9,17 @@ use crate::detector::report::lanes;
 use crate::detector::{Report, ReportKind};
 use crate::sched::controlled::{Fail, Record, Step};
 
-/// How a search went, when no schedule failed.
+/// How a search went, when no schedule failed. `Display` says plainly what it proves:
+/// `complete: every schedule within delay bound 2 ...`, or `stopped at the budget after N
+/// schedules ...: not a proof`.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct Stats {
     /// Schedules run.
     pub schedules: usize,
-    /// For an exhaustive search: every schedule within the bound was run (not cut by
-    /// [`Config::max_schedules`](super::Config::max_schedules) or
-    /// [`Config::time_limit`](super::Config::time_limit)).
+    /// Every schedule asked for was run: for an exhaustive search, every schedule within
+    /// the bound; for a random one, as many as asked. False when the search stopped at its
+    /// budget ([`stopped`](Stats::stopped)).
     pub complete: bool,
     /// Wall-clock time of the search.
     pub elapsed: Duration,
@@ -29,6 +31,44 @@ pub struct Stats {
     /// (it reads the clock, a random source, or synchronizes outside synckit). An
     /// exhaustive search with divergences may have missed schedules.
     pub diverged: usize,
+    /// What stopped the search before it was complete: the time limit or the schedule
+    /// budget ([`Config::time_limit`](super::Config::time_limit),
+    /// [`Config::max_schedules`](super::Config::max_schedules); both have defaults).
+    pub stopped: Option<Budget>,
+    /// Which search it was, for `Display`.
+    pub(super) search: Search,
+}
+
+/// A budget that stopped a search ([`Stats::stopped`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Budget {
+    /// The search's time limit.
+    Time(Duration),
+    /// The search's schedule budget.
+    Schedules(usize),
+}
+
+impl fmt::Display for Budget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Budget::Time(limit) => write!(f, "time limit {limit:?}; Config::time_limit"),
+            Budget::Schedules(n) => write!(f, "{n} schedules; Config::max_schedules"),
+        }
+    }
+}
+
+/// Which search a [`Stats`] is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Search {
+    Random,
+    Exhaustive {
+        bound: u32,
+        delays: bool,
+    },
+    Replay,
+    /// Several searches added up (`explore_semaphore`'s scenarios).
+    Several,
 }
 
 impl Stats {
@@ -36,26 +76,66 @@ impl Stats {
     pub fn per_second(&self) -> f64 {
         self.schedules as f64 / self.elapsed.as_secs_f64().max(1e-9)
     }
+
+    /// Two searches' stats as one (complete only if both were).
+    pub(crate) fn and(self, other: Stats) -> Stats {
+        Stats {
+            schedules: self.schedules + other.schedules,
+            complete: self.complete && other.complete,
+            elapsed: self.elapsed + other.elapsed,
+            seed: self.seed.or(other.seed),
+            max_preemptions: self.max_preemptions.max(other.max_preemptions),
+            diverged: self.diverged + other.diverged,
+            stopped: self.stopped.or(other.stopped),
+            search: if self.search == other.search {
+                self.search
+            } else {
+                Search::Several
+            },
+        }
+    }
 }
 
 impl fmt::Display for Stats {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} schedules in {:.2?} ({:.0}/s), at most {} preemptions",
+        let run = format!(
+            "{} schedules in {:.2?} ({:.0}/s, at most {} preemptions)",
             self.schedules,
             self.elapsed,
             self.per_second(),
             self.max_preemptions
-        )?;
-        if self.complete {
-            f.write_str(", the whole bounded space")?;
+        );
+        match (self.stopped, self.complete, self.search) {
+            (Some(budget), _, _) => write!(
+                f,
+                "stopped at the budget ({budget}) after {run}: not a proof, the schedules not \
+                 run may still fail"
+            )?,
+            (None, true, Search::Exhaustive { bound, delays }) => {
+                let what = if delays { "delay" } else { "preemption" };
+                write!(
+                    f,
+                    "complete: every schedule within {what} bound {bound} passed, {run}"
+                )?
+            }
+            (None, true, Search::Several) => {
+                write!(f, "complete: every schedule of every search passed, {run}")?
+            }
+            (None, _, Search::Replay) => write!(f, "the replayed schedule passed, {run}")?,
+            (None, _, _) => write!(
+                f,
+                "{run} passed: a random sample of the schedules, not a proof"
+            )?,
         }
         if let Some(seed) = self.seed {
             write!(f, ", seed {seed:#x}")?;
         }
         if self.diverged > 0 {
-            write!(f, ", {} diverged (nondeterministic body)", self.diverged)?;
+            write!(
+                f,
+                ", {} diverged (a nondeterministic body: schedules may have been missed)",
+                self.diverged
+            )?;
         }
         Ok(())
     }
@@ -96,8 +176,22 @@ struct FailureInner {
     base_seed: Option<u64>,
     switches: u32,
     preemptions: u32,
-    shrink: Option<(usize, u32, usize)>,
+    shrink: Option<Shrunk>,
     lanes: String,
+    output: String,
+}
+
+/// How a shrink went.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Shrunk {
+    /// Deviations of the schedule as found.
+    pub from: usize,
+    /// Its context switches.
+    pub from_switches: u32,
+    /// Replays the shrink took.
+    pub runs: usize,
+    /// It ran out of replays before it had tried every smaller candidate.
+    pub exhausted: bool,
 }
 
 impl Failure {
@@ -146,6 +240,13 @@ impl Failure {
     pub fn lanes(&self) -> &str {
         &self.0.lanes
     }
+
+    /// What the program wrote to stdout and stderr under the failing schedule (its replay),
+    /// where the output was captured ([`Config::capture_output`](super::Config::capture_output));
+    /// empty otherwise.
+    pub fn output(&self) -> &str {
+        &self.0.output
+    }
 }
 
 impl fmt::Display for Failure {
@@ -183,26 +284,37 @@ impl fmt::Display for Failure {
             ),
             plural(self.0.preemptions as usize, "preemption", "preemptions")
         );
+        let kept_text = plural(kept, "deviation", "deviations");
         match self.0.shrink {
-            Some((from, from_switches, runs)) if from > kept => writeln!(
+            Some(sh) if sh.from > kept => {
+                let budget = if sh.exhausted {
+                    ", the whole shrink budget: a smaller schedule may exist (Config::max_shrink_runs)"
+                } else {
+                    ""
+                };
+                writeln!(
+                    f,
+                    "  shrunk ({}{budget}: delta debugging, then a search for fewer preemptions) from {} from the default schedule ({}) to {kept} ({now})",
+                    plural(sh.runs, "replay", "replays"),
+                    plural(sh.from, "deviation", "deviations"),
+                    plural(
+                        sh.from_switches as usize,
+                        "context switch",
+                        "context switches"
+                    ),
+                )?
+            }
+            Some(sh) if sh.exhausted => writeln!(
                 f,
-                "  shrunk ({}: delta debugging, then a search for fewer preemptions) from {} from the default schedule ({}) to {} ({now})",
-                plural(runs, "replay", "replays"),
-                plural(from, "deviation", "deviations"),
-                plural(from_switches as usize, "context switch", "context switches"),
-                kept,
+                "  not shrunk: the shrink budget ran out after {} before a smaller failing schedule was found (it may exist; raise Config::max_shrink_runs): {kept_text} from the default schedule ({now})",
+                plural(sh.runs, "replay", "replays"),
             )?,
-            Some((_, _, runs)) => writeln!(
+            Some(sh) => writeln!(
                 f,
-                "  already minimal ({} to check): {} from the default schedule ({now})",
-                plural(runs, "replay", "replays"),
-                plural(kept, "deviation", "deviations"),
+                "  already minimal ({} to check): {kept_text} from the default schedule ({now})",
+                plural(sh.runs, "replay", "replays"),
             )?,
-            None => writeln!(
-                f,
-                "  {} from the default schedule ({now})",
-                plural(kept, "deviation", "deviations")
-            )?,
+            None => writeln!(f, "  {kept_text} from the default schedule ({now})")?,
         }
         writeln!(f, "  the failing schedule, one column per thread:")?;
         writeln!(f)?;
@@ -213,6 +325,23 @@ impl fmt::Display for Failure {
             "  replay it: synckit::testing::Config::replay(\"{}\".parse().unwrap())",
             self.0.schedule
         )?;
+        if !self.0.output.is_empty() {
+            const SHOWN: usize = 40;
+            let lines: Vec<&str> = self.0.output.lines().collect();
+            let skip = lines.len().saturating_sub(SHOWN);
+            if skip > 0 {
+                writeln!(
+                    f,
+                    "  what the program printed under this schedule (the last {SHOWN} of {} lines; all of it: Failure::output):",
+                    lines.len()
+                )?;
+            } else {
+                writeln!(f, "  what the program printed under this schedule:")?;
+            }
+            for line in &lines[skip..] {
+                writeln!(f, "  > {line}")?;
+            }
+        }
         if let (Some(seed), Some(base)) = (self.0.seed, self.0.base_seed) {
             writeln!(
                 f,
@@ -236,7 +365,7 @@ pub(super) fn describe(
     schedule: Schedule,
     found_by: String,
     seeds: Option<(u64, u64)>,
-    shrink: Option<(usize, u32, usize)>,
+    shrink: Option<Shrunk>,
 ) -> Failure {
     let (kind, message, thread, report) = match record.failure.clone() {
         Some(Fail::Panic {
@@ -288,6 +417,7 @@ pub(super) fn describe(
         preemptions: record.preemptions,
         shrink,
         lanes: lanes(&record.trace, &record.names),
+        output: String::from_utf8_lossy(&record.output).into_owned(),
     }))
 }
 

@@ -2,7 +2,7 @@
 //! with fewer preemptions.
 
 use super::config::{Deviation, Schedule};
-use super::failure::{Failure, Stats, describe};
+use super::failure::{Failure, Search, Shrunk, Stats, describe};
 use super::search::{Dfs, Explorer};
 use crate::sched::controlled::{Decision, Record};
 
@@ -19,15 +19,20 @@ impl Explorer {
         let original = deviations(&record.decisions);
         let (from, from_switches) = (original.len(), record.switches);
         if !self.config.shrink {
-            return describe(record, Schedule::new(original), found_by, seeds, None);
+            let schedule = Schedule::new(original);
+            let record = self.shown(record, &schedule);
+            return describe(record, schedule, found_by, seeds, None);
         }
         let mut budget = self.config.max_shrink_runs;
         let (mut best, mut kept) = self.ddmin(record, original, &mut budget);
         let mut bound = 0;
         while bound < best.preemptions && budget > 0 {
-            let mut scratch = Stats::new();
+            let mut scratch = Stats::new(Search::Exhaustive {
+                bound,
+                delays: false,
+            });
             let mut left = budget;
-            let mut stop = |s: &Stats| s.schedules >= left;
+            let mut stop = |s: &mut Stats| s.schedules >= left;
             let outcome = self.dfs(bound, false, &mut scratch, &mut stop);
             left = left.saturating_sub(scratch.schedules);
             budget = left;
@@ -45,12 +50,21 @@ impl Explorer {
             }
         }
         let runs = self.config.max_shrink_runs - budget;
+        // Out of replays before every smaller candidate was tried: say so, not "minimal".
+        let exhausted = budget == 0;
+        let schedule = Schedule::new(kept);
+        let best = self.shown(best, &schedule);
         describe(
             best,
-            Schedule::new(kept),
+            schedule,
             found_by,
             seeds,
-            Some((from, from_switches, runs)),
+            Some(Shrunk {
+                from,
+                from_switches,
+                runs,
+                exhausted,
+            }),
         )
     }
 
@@ -116,7 +130,7 @@ impl Explorer {
 }
 
 /// Where a run left the default schedule.
-fn deviations(decisions: &[Decision]) -> Vec<Deviation> {
+pub(super) fn deviations(decisions: &[Decision]) -> Vec<Deviation> {
     decisions
         .iter()
         .filter(|d| d.chosen != d.default)

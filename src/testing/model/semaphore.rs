@@ -221,6 +221,13 @@ impl<S: SemaphoreLike> Model for SemaphoreUnderTest<S> {
 /// 2. **Signalling.** With `make(0)`, one thread waits in `acquire()` while another calls
 ///    `release()`. Catches a release that does not wake a waiter (a missing notify): the
 ///    waiter is left blocked, which is a deadlock of that schedule.
+/// 3. **Barging.** With `make(0)`, two threads wait in `acquire()`; the body releases one
+///    permit and at once tries to take it itself (`try_acquire`: the *barger*), then releases
+///    two more.
+///    Every `acquire()` that returns must have a permit that some release gave: between a
+///    notify and the woken waiter taking its lock back the barger may take the permit first
+///    (as in Python and with every real condition variable), so an `acquire` that waits with
+///    `if` instead of `while` returns without one, and the schedule fails.
 ///
 /// # Errors
 ///
@@ -271,26 +278,82 @@ where
             );
         })?
     };
-    let second = explore(config, move |run| {
-        let sem = Arc::new(make(0));
-        let waiter = {
-            let sem = sem.clone();
-            run.spawn("waiter", move || sem.acquire())
-        };
-        let signaller = {
-            let sem = sem.clone();
-            run.spawn("signaller", move || sem.release())
-        };
-        signaller.join().expect("the signaller panicked");
-        waiter.join().expect("the waiter panicked");
-        assert_eq!(sem.available(), 0, "the one permit released was taken");
-    })?;
-    Ok(Stats {
-        schedules: first.schedules + second.schedules,
-        complete: first.complete && second.complete,
-        elapsed: first.elapsed + second.elapsed,
-        seed: first.seed,
-        max_preemptions: first.max_preemptions.max(second.max_preemptions),
-        diverged: first.diverged + second.diverged,
-    })
+    let second = {
+        let make = make.clone();
+        explore(config.clone(), move |run| {
+            let sem = Arc::new(make(0));
+            let waiter = {
+                let sem = sem.clone();
+                run.spawn("waiter", move || sem.acquire())
+            };
+            let signaller = {
+                let sem = sem.clone();
+                run.spawn("signaller", move || sem.release())
+            };
+            signaller.join().expect("the signaller panicked");
+            waiter.join().expect("the waiter panicked");
+            assert_eq!(sem.available(), 0, "the one permit released was taken");
+        })?
+    };
+    let third = explore(config, move |run| barging(run, make(0)))?;
+    Ok(first.and(second).and(third))
+}
+
+/// Scenario 3 of [`explore_semaphore`]: two waiters, a release and a barger, two releases.
+fn barging<S: SemaphoreLike + 'static>(run: &crate::testing::explore::Run, sem: S) {
+    let sem = Arc::new(sem);
+    // Counted before each release and after each acquire: atomics are no scheduling points,
+    // so no schedule separates a count from its operation.
+    let released = Arc::new(AtomicUsize::new(0));
+    let taken = Arc::new(AtomicUsize::new(0));
+    let waiter = |name: &str| {
+        let (sem, released, taken) = (sem.clone(), released.clone(), taken.clone());
+        run.spawn(name, move || {
+            sem.acquire();
+            took_a_permit(&*sem, &released, &taken);
+        })
+    };
+    let release = || {
+        released.fetch_add(1, Ordering::SeqCst);
+        sem.release();
+    };
+    let waiters = [waiter("waiter-1"), waiter("waiter-2")];
+    // The default schedule lets both waiters run first here: they wait for a permit.
+    crate::thread::yield_point();
+    release();
+    // The barger: this thread takes the permit it just released if it is still free, before
+    // the woken waiter has its lock back (one preemption then lets that waiter come back to
+    // a semaphore with no permit).
+    if sem.try_acquire() {
+        took_a_permit(&*sem, &released, &taken);
+    }
+    release();
+    release();
+    for t in waiters {
+        t.join().expect("a waiter panicked");
+    }
+    let (given, got) = (
+        released.load(Ordering::SeqCst),
+        taken.load(Ordering::SeqCst),
+    );
+    assert_eq!(
+        sem.available(),
+        given - got,
+        "{given} permits released and {got} taken, but the semaphore does not have the rest"
+    );
+}
+
+/// After an `acquire()` returned in [`barging`]: never more permits out, nor more free, than
+/// were released. A waiter that came back without a permit drove the count below zero (or
+/// wrapped it).
+fn took_a_permit(sem: &dyn SemaphoreLike, released: &AtomicUsize, taken: &AtomicUsize) {
+    let got = taken.fetch_add(1, Ordering::SeqCst) + 1;
+    let free = sem.available();
+    let given = released.load(Ordering::SeqCst);
+    assert!(
+        got <= given && free <= given,
+        "acquire() returned without a permit: {got} acquires returned and {free} permits are \
+         free, but only {given} were released (a woken waiter must check again, `while` and \
+         not `if`: another thread may take the permit between the notify and the wake-up)"
+    );
 }
