@@ -3,7 +3,7 @@
 
 use std::fmt;
 use std::panic::AssertUnwindSafe;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex};
@@ -38,8 +38,11 @@ pub struct Interpreter {
 
 /// The interpreter's bookkeeping beside the lock (CPython's `struct _gil_runtime_state`).
 struct Shared {
-    /// `gil_drop_request`: set by a waiter whose interval passed with no switch.
-    drop_request: AtomicBool,
+    /// `gil_drop_request`, set by a waiter whose interval passed with no switch: the tenure
+    /// (the `switch_number` its take made) of the holder it asks, 0 for none. Numbered rather
+    /// than a flag, so that a request a waiter makes just as another thread takes the GIL
+    /// (the waiter saw no switch yet) cannot cut the new holder's first interval short.
+    drop_request: AtomicU64,
     /// `switch_number`: bumped every time a thread takes the GIL.
     switch_number: AtomicU64,
     /// Index + 1 of the last thread that took the GIL (0: none yet).
@@ -80,7 +83,7 @@ impl Interpreter {
             interval: DEFAULT_SWITCH_INTERVAL,
             epoch: Instant::now(),
             shared: Shared {
-                drop_request: AtomicBool::new(false),
+                drop_request: AtomicU64::new(0),
                 switch_number: AtomicU64::new(0),
                 last_holder: AtomicU64::new(0),
                 last_take: AtomicU64::new(0),
@@ -205,6 +208,8 @@ pub struct Py<'a> {
     /// (nanoseconds since the interpreter's epoch, plus one), 0 when not waiting.
     origins: &'a [AtomicU64],
     guard: Option<LockGuard<'a, ()>>,
+    /// The `switch_number` this thread's last take made (see `drop_request`).
+    tenure: u64,
     rec: Recorder,
 }
 
@@ -225,6 +230,7 @@ impl<'a> Py<'a> {
             interp,
             origins,
             guard: None,
+            tenure: 0,
             rec: Recorder {
                 index,
                 spans: Vec::new(),
@@ -370,7 +376,8 @@ impl<'a> Py<'a> {
     #[inline]
     fn drop_requested(&self) -> bool {
         let shared = &self.interp.shared;
-        if shared.drop_request.load(Ordering::Relaxed) {
+        let request = shared.drop_request.load(Ordering::Relaxed);
+        if request != 0 && request == self.tenure {
             return true;
         }
         if shared.waiting.load(Ordering::Relaxed) == 0 {
@@ -395,7 +402,7 @@ impl<'a> Py<'a> {
             let k = taken.saturating_sub(origin).div_ceil(interval) + 1;
             if now >= origin + k * interval {
                 let shared = &self.interp.shared;
-                if !shared.drop_request.swap(true, Ordering::AcqRel) {
+                if shared.drop_request.swap(self.tenure, Ordering::AcqRel) != self.tenure {
                     shared.drop_requests.fetch_add(1, Ordering::Relaxed);
                 }
                 return true;
@@ -466,8 +473,10 @@ impl<'a> Py<'a> {
         let guard = match interp.gil.acquire_timeout(interp.interval) {
             Some(g) => g,
             None => {
-                if shared.switch_number.load(Ordering::Acquire) == seen
-                    && !shared.drop_request.swap(true, Ordering::AcqRel)
+                // A request against the holder this waiter saw (its tenure is `seen`).
+                if seen != 0
+                    && shared.switch_number.load(Ordering::Acquire) == seen
+                    && shared.drop_request.swap(seen, Ordering::AcqRel) != seen
                 {
                     shared.drop_requests.fetch_add(1, Ordering::Relaxed);
                 }
@@ -475,9 +484,9 @@ impl<'a> Py<'a> {
             }
         };
         let now = Instant::now();
-        shared.drop_request.store(false, Ordering::Release);
         shared.last_take.store(interp.nanos(now), Ordering::Release);
-        shared.switch_number.fetch_add(1, Ordering::AcqRel);
+        // A new tenure: requests against earlier holders no longer match.
+        self.tenure = shared.switch_number.fetch_add(1, Ordering::AcqRel) + 1;
         drop(not_waiting);
         let me = self.rec.index as u64 + 1;
         let previous = shared.last_holder.swap(me, Ordering::AcqRel);
