@@ -37,9 +37,11 @@ pub(crate) mod resource;
 pub(crate) mod wait_for;
 mod watchdog;
 
+#[cfg(feature = "testing")]
+pub(crate) use policy::FullPath;
 pub use policy::{Deadlock, DeadlockPanic, Policy, panic_message, policy, set_policy};
 pub(crate) use policy::{
-    Delivery, FastState, FullPath, enabled, fast_state, install_panic_hook, judge, panic_location,
+    Delivery, FastState, enabled, fast_state, install_panic_hook, judge, panic_location,
 };
 pub use report::{
     Held, OrderEdge, Report, ReportKind, ThreadState, WaitingFor, color_enabled,
