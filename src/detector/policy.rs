@@ -110,6 +110,7 @@ impl Drop for FullPath {
     }
 }
 
+#[inline]
 fn policy_bits() -> u8 {
     ((STATE.load(Ordering::Relaxed) & POLICY_BITS) >> POLICY_SHIFT) as u8
 }

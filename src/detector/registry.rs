@@ -16,6 +16,7 @@
 
 use std::cell::{Cell, UnsafeCell};
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::mem::ManuallyDrop;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock};
@@ -155,13 +156,39 @@ pub(crate) trait Waitable: Sync {
     }
 }
 
+/// Hashes the detector's own ids (thread and resource ids, small sequential integers) with
+/// one multiply: SipHash's protection against chosen keys buys nothing for ids we hand out,
+/// and its cost showed on the contended path, which looks these maps up on every park.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.write_u64(u64::from(byte));
+        }
+    }
+
+    fn write_u64(&mut self, id: u64) {
+        // Fibonacci hashing: spreads sequential ids over the high bits hashbrown reads.
+        self.0 = (self.0.rotate_left(5) ^ id).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+/// A map keyed by detector ids.
+pub(crate) type IdMap<V> = HashMap<u64, V, BuildHasherDefault<IdHasher>>;
+
 /// The global half of the detector's state.
 pub(crate) struct Global {
-    pub threads: HashMap<u64, Arc<ThreadShared>>,
-    pub waiting: HashMap<u64, WaitRecord>,
+    pub threads: IdMap<Arc<ThreadShared>>,
+    pub waiting: IdMap<WaitRecord>,
     /// What each thread held when it last blocked (empty while it runs), or when it exited
     /// holding something.
-    pub published: HashMap<u64, Vec<Hold>>,
+    pub published: IdMap<Vec<Hold>>,
     pub order: LockOrder,
     /// A buffer the wait-for walk reuses (no allocation per contended park).
     pub scratch: Vec<u64>,
@@ -171,9 +198,9 @@ pub(crate) struct Global {
 pub(crate) fn global() -> MutexGuard<'static, Global> {
     static GLOBAL: LazyLock<Mutex<Global>> = LazyLock::new(|| {
         Mutex::new(Global {
-            threads: HashMap::new(),
-            waiting: HashMap::new(),
-            published: HashMap::new(),
+            threads: IdMap::default(),
+            waiting: IdMap::default(),
+            published: IdMap::default(),
             order: LockOrder::default(),
             scratch: Vec::new(),
         })

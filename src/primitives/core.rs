@@ -187,10 +187,19 @@ impl LockCore {
         how: Delivery,
     ) -> Result<bool, Deadlock> {
         let got = self.acquire(site, patience, how, 0)?;
-        if got && !detector::enabled() {
-            self.owner.store(current_thread_id(), Ordering::Relaxed);
+        if got {
+            self.own_if_untracked();
         }
         Ok(got)
+    }
+
+    /// Records the calling thread as the owner if the detector, being off, did not (an
+    /// RLock needs the owner to recognise re-entry).
+    #[inline]
+    pub fn own_if_untracked(&self) {
+        if !detector::enabled() {
+            self.owner.store(current_thread_id(), Ordering::Relaxed);
+        }
     }
 
     #[cold]

@@ -113,8 +113,13 @@ impl<T: ?Sized> RLock<T> {
     /// lock-order edge.
     #[track_caller]
     pub fn acquire(&self) -> RLockGuard<'_, T> {
-        if let Err(refused) = self.enter(Location::caller(), Patience::FOREVER, Delivery::Policy) {
-            refused.raise();
+        let site = Location::caller();
+        if !self.reenter(site) {
+            // The same inline path as `Lock::acquire`: the count is ours alone once it is
+            // taken, so a first acquisition costs one store more than a Lock's.
+            self.core.acquire_policy(site);
+            self.core.own_if_untracked();
+            self.count.store(1, Ordering::Relaxed);
         }
         RLockGuard::new(self)
     }
@@ -155,7 +160,9 @@ impl<T: ?Sized> RLock<T> {
 
     /// Whether the calling thread holds the lock (Python's `_is_owned()`).
     pub fn is_owned(&self) -> bool {
-        self.count.load(Ordering::Relaxed) > 0 && self.core.owner() == self.owner_id()
+        // The owner first: it is what tells threads apart, and the count is read only by
+        // the owner's own thread after that.
+        self.core.owner() == self.owner_id() && self.count.load(Ordering::Relaxed) > 0
     }
 
     /// How many times the calling thread holds the lock (0 if it does not).
@@ -188,14 +195,7 @@ impl<T: ?Sized> RLock<T> {
         patience: Patience,
         how: Delivery,
     ) -> Result<bool, Deadlock> {
-        let me = self.owner_id();
-        // `me == 0`: the thread's detector state is gone (thread-local teardown), and 0 is
-        // also the "no owner" mark: never treat that as re-entry.
-        if me != 0 && self.count.load(Ordering::Relaxed) > 0 && self.core.owner() == me {
-            self.count.fetch_add(1, Ordering::Relaxed);
-            if detector::enabled() {
-                on_acquire(&self.core.meta, site, Taken::Again);
-            }
+        if self.reenter(site) {
             return Ok(true);
         }
         let got = self.core.acquire_owned(site, patience, how)?;
@@ -205,13 +205,35 @@ impl<T: ?Sized> RLock<T> {
         Ok(got)
     }
 
+    /// Takes the lock once more if this thread holds it; `false` if it does not.
+    #[inline(always)]
+    fn reenter(&self, site: &'static Location<'static>) -> bool {
+        let me = self.owner_id();
+        // `me == 0`: the thread's detector state is gone (thread-local teardown), and 0 is
+        // also the "no owner" mark: never treat that as re-entry.
+        if me == 0 || self.core.owner() != me {
+            return false;
+        }
+        // Only the owner's thread writes the count while it holds the lock: a load and a
+        // store, not a locked read-modify-write on a line the other threads are reading.
+        let count = self.count.load(Ordering::Relaxed);
+        self.count.store(count + 1, Ordering::Relaxed);
+        if detector::enabled() {
+            on_acquire(&self.core.meta, site, Taken::Again);
+        }
+        true
+    }
+
+    #[inline]
     fn exit(&self) {
         if !self.is_owned() {
             // Only after a Condition wait's re-acquire was refused (the thread is unwinding
             // with the report): this thread holds nothing to release.
             return;
         }
-        if self.count.fetch_sub(1, Ordering::Relaxed) == 1 {
+        let count = self.count.load(Ordering::Relaxed);
+        self.count.store(count - 1, Ordering::Relaxed);
+        if count == 1 {
             self.core.clear_owner();
             self.core.release();
         } else if detector::enabled() {
