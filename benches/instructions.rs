@@ -77,6 +77,23 @@ fn run<L: BenchLock>(workload: &str, n: u64) -> bool {
                 });
             }
         }
+        "nested4" => {
+            let locks = [L::new(0), L::new(0), L::new(0), L::new(0)];
+            for _ in 0..n {
+                black_box(&locks[0]).with(|a| {
+                    black_box(&locks[1]).with(|b| {
+                        black_box(&locks[2]).with(|c| {
+                            black_box(&locks[3]).with(|d| {
+                                *a += 1;
+                                *b += 1;
+                                *c += 1;
+                                *d += 1;
+                            })
+                        })
+                    })
+                });
+            }
+        }
         "create" => {
             for _ in 0..n {
                 let lock = L::new(black_box(1));
@@ -92,7 +109,7 @@ fn run<L: BenchLock>(workload: &str, n: u64) -> bool {
 fn usage(msg: &str) -> ! {
     let names: Vec<_> = implementations().iter().map(|i| i.0).collect();
     eprintln!(
-        "instructions: {msg}\nusage: instructions IMPL WORKLOAD N | instructions --list\n  IMPL: {}\n  WORKLOAD: uncontended, nested2, create",
+        "instructions: {msg}\nusage: instructions IMPL WORKLOAD N | instructions --list\n  IMPL: {}\n  WORKLOAD: uncontended, nested2, nested4, create",
         names.join(", ")
     );
     std::process::exit(2);

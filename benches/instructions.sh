@@ -65,6 +65,7 @@ columns=(
 workloads=(
     "uncontended;uncontended acquire + release"
     "nested2;nested, 2 levels (acquire A, B; release B, A)"
+    "nested4;nested, 4 levels (acquire A, B, C, D; release D, C, B, A)"
     "create;create + first acquire + drop"
 )
 

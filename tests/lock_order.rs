@@ -261,6 +261,32 @@ fn the_same_order_outside_the_gate_is_reported() {
     assert_sites(edge(&r, "lo_ungate_b", "lo_ungate_a"), lb, la, &r);
 }
 
+/// A nest taken again is not probed again (the thread's known chain), but only under the
+/// very same outer locks: A -> B under G, then A -> B under H, must lose G as the edge's
+/// gate, so that B -> A under G is a real inversion. The steps go through `acquire`, the
+/// form with the inline fast path, and are repeated so that the chain knows them.
+#[test]
+fn a_known_nest_under_other_outer_locks_is_probed_again() {
+    let g = Lock::new(()).named("lo_chain_g");
+    let h = Lock::new(()).named("lo_chain_h");
+    let a = Lock::new(()).named("lo_chain_a");
+    let b = Lock::new(()).named("lo_chain_b");
+    let nest = |gate: &Lock<()>| {
+        let _gate = gate.acquire();
+        let _a = a.acquire();
+        let _b = b.acquire();
+    };
+    nest(&g);
+    nest(&g); // known now
+    nest(&h); // same predecessor, different gate: the edge's gates become none
+    nest(&h);
+    let _g = g.acquire();
+    let _b = b.acquire();
+    let r = expect_inversion(a.acquire_checked().map(drop), "A -> B is no longer gated");
+    edge(&r, "lo_chain_a", "lo_chain_b");
+    edge(&r, "lo_chain_b", "lo_chain_a");
+}
+
 /// Two gate-covered inversions that share a lock: A <-> B always under G1, B <-> C always
 /// under G2. Each cycle is serialised by its gate; going around both would need `B` held by
 /// two threads at once, so there is nothing to report.
@@ -707,11 +733,40 @@ fn name(i: usize) -> String {
     format!("lo_prop_{i}")
 }
 
-fn run_program(blocks: &[Block]) -> Result<(), TestCaseError> {
+/// How the model test takes a lock: `acquire_checked` (a report as a value) or `acquire`
+/// (the form with the inline fast path and its known-nest shortcut; a report as a panic).
+#[derive(Clone, Copy, Debug)]
+enum Form {
+    Checked,
+    Policy,
+}
+
+fn take(lock: &Lock<()>, form: Form) -> Result<synckit::LockGuard<'_, ()>, Box<Report>> {
+    match form {
+        Form::Checked => lock
+            .acquire_checked()
+            .map_err(|d| Box::new(d.into_report())),
+        Form::Policy => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| lock.acquire()))
+            .map_err(
+                |payload| match payload.downcast::<detector::DeadlockPanic>() {
+                    Ok(p) => p.report,
+                    Err(other) => std::panic::resume_unwind(other),
+                },
+            ),
+    }
+}
+
+fn run_program(blocks: &[Block], form: Form) -> Result<(), TestCaseError> {
     let locks: Vec<Lock<()>> = (0..LOCKS).map(|i| Lock::new(()).named(&name(i))).collect();
     let mut model = Model::default();
     let mut reported = false;
-    for b in blocks {
+    // The policy form takes every block twice in a row: the second time, each nest is a
+    // step the thread's known chain remembers, the shortcut this form is here to check.
+    let times = match form {
+        Form::Checked => 1,
+        Form::Policy => 2,
+    };
+    for b in blocks.iter().flat_map(|b| std::iter::repeat_n(b, times)) {
         let mut held: Vec<usize> = vec![];
         let mut guards = vec![];
         let steps = b
@@ -727,7 +782,7 @@ fn run_program(blocks: &[Block]) -> Result<(), TestCaseError> {
             }
             let before = model.has_inversion();
             let new_edge = model.add(&held, l);
-            match locks[l].acquire_checked() {
+            match take(&locks[l], form) {
                 Ok(g) => {
                     if let Some(e) = new_edge {
                         prop_assert!(
@@ -739,8 +794,7 @@ fn run_program(blocks: &[Block]) -> Result<(), TestCaseError> {
                     guards.push(g);
                     held.push(l);
                 }
-                Err(d) => {
-                    let r = d.into_report();
+                Err(r) => {
                     let e = new_edge.expect("a report needs a held lock");
                     prop_assert!(
                         model.has_inversion_through(e),
@@ -788,7 +842,14 @@ proptest! {
     fn inversions_are_reported_iff_the_model_has_an_uncovered_cycle(
         blocks in prop::collection::vec(block(), 1..10)
     ) {
-        run_program(&blocks)?;
+        run_program(&blocks, Form::Checked)?;
+    }
+
+    #[test]
+    fn the_policy_form_reports_exactly_the_same(
+        blocks in prop::collection::vec(block(), 1..10)
+    ) {
+        run_program(&blocks, Form::Policy)?;
     }
 }
 

@@ -143,31 +143,32 @@ pub(crate) fn acquire_fast(
     true
 }
 
-/// The nested acquire's common case: one plain lock held, and the edge from it to `resource`
-/// is the last one this thread took (so it is registered, the whole order probe). The hold is
-/// written and the thread's id stored in `owner`; `false` sends the caller to
-/// [`acquire_nested`]. Callers checked [`fast_ready`].
+/// The nested acquire's common case: plain locks held, and taking `resource` inside them is
+/// a step of the thread's known chain (so its order edge is registered: the whole order
+/// probe). The hold is written and the thread's id stored in `owner`; `false` sends the
+/// caller to [`acquire_nested`]. Callers checked [`fast_ready`].
 #[inline(always)]
 pub(crate) fn acquire_nested_known(resource: &Resource, site: Site, owner: &AtomicU64) -> bool {
     let id = resource.peek_id();
     // SAFETY: straight-line use; nothing else reaches the state meanwhile.
     let local = unsafe { local_fast() };
-    // `last_edge` records plain locks only, so a match says: a lock, no class, no gate.
-    if local.holds.len() != 1 || local.last_edge != (local.holds[0].resource.id, id) {
+    // The chain records plain locks only, so a match says: locks, no class, and the edge's
+    // gates are the locks held outside it.
+    if !local.chain.knows(&local.holds, id) {
         return false;
     }
-    debug_assert!(local.holds.capacity() >= 2);
+    let len = local.holds.len();
     let hold = Hold {
         resource: resource.info_with(id),
         site,
         counted: 1,
         tag: 0,
     };
-    // SAFETY: the capacity is at least 8 (reserved at registration, which `fast_ready`
-    // proves, and never shrunk), so slot 1 is allocated.
+    // SAFETY: a known step is at most 7 deep and the capacity is at least 8 (reserved at
+    // registration, which `fast_ready` proves, and never shrunk), so slot `len` is allocated.
     unsafe {
-        local.holds.as_mut_ptr().add(1).write(hold);
-        local.holds.set_len(2);
+        local.holds.as_mut_ptr().add(len).write(hold);
+        local.holds.set_len(len + 1);
     }
     owner.store(local.id, Ordering::Relaxed);
     true
@@ -201,18 +202,18 @@ pub(crate) fn acquire_nested(
             .edge_cache
             .as_ref()
             .is_some_and(|c| c.contains((last.resource.id, id, 0)));
-    let plain = len == 1
-        && last.resource.kind.is_lock()
-        && last.resource.class.is_none()
-        && resource.class().is_none();
-    let from = last.resource.id;
     let report = if known {
         None
     } else {
         probe_order(local, resource, &resource.info_with(id), site)
     };
-    if plain {
-        local.last_edge = (from, id); // registered now, one way or the other
+    let plain = |h: &Hold| h.resource.kind.is_lock() && h.resource.class.is_none();
+    if resource.kind().is_lock()
+        && resource.class().is_none()
+        && local.holds.iter().all(|h| plain(h) && h.subclass() == 0)
+    {
+        // Registered now, one way or the other.
+        local.chain.remember(&local.holds, id);
     }
     let hold = Hold {
         resource: resource.info_with(id),
