@@ -15,8 +15,9 @@
 //! account locks created at one site form one class; `acquire_nested(k)` gives the k-th
 //! member of a class its own node for the documented legal case (ordered by id).
 //!
-//! Cost: a per-thread direct-mapped cache of `(from, to, gates)` keys already registered,
-//! so nesting in a known order takes no global lock. A miss takes the global lock once.
+//! Cost: per-thread caches of the edges already registered (`cache.rs`: the last chain of
+//! nested plain locks, then a direct-mapped cache of `(from, to, gates)` keys), so nesting
+//! in a known order takes no global lock. A miss takes the global lock once.
 
 use std::collections::{HashMap, HashSet};
 
@@ -24,46 +25,14 @@ use petgraph::Direction;
 use petgraph::stable_graph::{EdgeIndex, NodeIndex, StableDiGraph};
 use petgraph::visit::{EdgeRef, IntoEdgeReferences};
 
+mod cache;
 mod search;
+
+pub(crate) use cache::{EdgeCache, KnownChain};
 
 use super::registry::Hold;
 use super::report::{OrderEdge, Report};
 use super::resource::{ResourceInfo, Site};
-
-const CACHE_SLOTS: usize = 512;
-
-/// Per-thread cache of order edges already registered in the global graph: direct-mapped,
-/// a fixed array (so a probe has no bounds check).
-pub(crate) struct EdgeCache {
-    slots: [(u64, u64, u64); CACHE_SLOTS],
-}
-
-impl Default for EdgeCache {
-    fn default() -> Self {
-        EdgeCache {
-            slots: [(0, 0, 0); CACHE_SLOTS],
-        }
-    }
-}
-
-impl EdgeCache {
-    #[inline(always)]
-    fn slot(key: (u64, u64, u64)) -> usize {
-        let mixed = key.0.wrapping_mul(0x9E37_79B9_7F4A_7C15)
-            ^ key.1.wrapping_mul(0xC2B2_AE3D_27D4_EB4F).rotate_left(17)
-            ^ key.2;
-        (mixed >> 40) as usize % CACHE_SLOTS
-    }
-
-    #[inline(always)]
-    pub fn contains(&self, key: (u64, u64, u64)) -> bool {
-        self.slots[Self::slot(key)] == key
-    }
-
-    pub fn insert(&mut self, key: (u64, u64, u64)) {
-        self.slots[Self::slot(key)] = key;
-    }
-}
 
 /// The graph node a lock maps to: its class (and nesting subclass) if it has one, else itself.
 #[inline]
@@ -412,16 +381,6 @@ mod unit_tests {
             class: class.map(intern),
             created: Location::caller(),
         }
-    }
-
-    #[test]
-    fn the_edge_cache_remembers_exact_keys_only() {
-        let mut cache = EdgeCache::default();
-        assert!(!cache.contains((1, 2, 0)));
-        cache.insert((1, 2, 0));
-        assert!(cache.contains((1, 2, 0)));
-        assert!(!cache.contains((2, 1, 0)), "direction matters");
-        assert!(!cache.contains((1, 2, 7)), "gates matter");
     }
 
     #[test]
