@@ -50,4 +50,18 @@ cargo run --release --quiet -- grade "$subs" --json "$work/grades.json" --out "$
 end=$(date +%s.%N)
 grep -E '^[0-9]+ submissions?:' "$work/table.txt" || true
 grep -E '^(time|reports)' "$work/stderr.txt" || true
+# What each verdict cost (the grader's own per-submission seconds), and the JSON kept.
+mkdir -p "${CARGO_TARGET_DIR:-$root/target}"
+cp "$work/grades.json" "${CARGO_TARGET_DIR:-$root/target}/grade-bench.json"
+if command -v python3 >/dev/null; then
+    python3 - "$work/grades.json" <<'PY'
+import collections, json, sys
+seconds = collections.defaultdict(list)
+for row in json.load(open(sys.argv[1])):
+    seconds[row["verdict"]].append(row["seconds"])
+for verdict, s in sorted(seconds.items()):
+    s.sort()
+    print(f"  {verdict:14} {len(s):3} submissions: {s[0]:.2f} s to {s[-1]:.2f} s, median {s[len(s) // 2]:.2f} s")
+PY
+fi
 echo "grade.sh: $n submissions ($mode link) graded in $(awk "BEGIN { printf \"%.1f\", $end - $start }") s wall, exit $status, on $(nproc) cores"

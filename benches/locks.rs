@@ -78,6 +78,29 @@ fn main() {
     if wants("check_overhead") {
         check_overhead(&mut c);
     }
+    if wants("backtrace") {
+        // What a stack costs where the detector captures one (a wait that may close a cycle,
+        // or every wait with SYNCKIT_BACKTRACE=1): unresolved, as the detector takes it.
+        let mut g = group(&mut c, "backtrace");
+        g.bench_function("capture unresolved", |b| {
+            b.iter(backtrace::Backtrace::new_unresolved)
+        });
+        g.bench_function("capture unresolved, 16 frames deeper", |b| {
+            b.iter(|| at_depth(16))
+        });
+        g.finish();
+    }
 
     c.final_summary();
+}
+
+/// Captures a stack `extra` frames below the caller (a learner's call chain is deeper than a
+/// benchmark loop's).
+#[inline(never)]
+fn at_depth(extra: usize) -> backtrace::Backtrace {
+    if extra == 0 {
+        backtrace::Backtrace::new_unresolved()
+    } else {
+        std::hint::black_box(at_depth(std::hint::black_box(extra - 1)))
+    }
 }

@@ -28,6 +28,7 @@
 //! ```
 
 pub(crate) mod holds;
+mod id_map;
 pub(crate) mod lock_order;
 pub(crate) mod observer;
 mod policy;

@@ -15,8 +15,6 @@
 //! name, or `thread-N`, the first time it touches a primitive.
 
 use std::cell::{Cell, UnsafeCell};
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::mem::ManuallyDrop;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock};
@@ -24,6 +22,7 @@ use std::time::Instant;
 
 use parking_lot::{Mutex, MutexGuard};
 
+use super::id_map::IdMap;
 use super::lock_order::{EdgeCache, KnownChain, LockOrder};
 use super::observer::Observer;
 use super::report::Evidence;
@@ -155,32 +154,6 @@ pub(crate) trait Waitable: Sync {
         None
     }
 }
-
-/// Hashes the detector's own ids (thread and resource ids, small sequential integers) with
-/// one multiply: SipHash's protection against chosen keys buys nothing for ids we hand out,
-/// and its cost showed on the contended path, which looks these maps up on every park.
-#[derive(Default, Clone, Copy)]
-pub(crate) struct IdHasher(u64);
-
-impl Hasher for IdHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &byte in bytes {
-            self.write_u64(u64::from(byte));
-        }
-    }
-
-    fn write_u64(&mut self, id: u64) {
-        // Fibonacci hashing: spreads sequential ids over the high bits hashbrown reads.
-        self.0 = (self.0.rotate_left(5) ^ id).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    }
-}
-
-/// A map keyed by detector ids.
-pub(crate) type IdMap<V> = HashMap<u64, V, BuildHasherDefault<IdHasher>>;
 
 /// The global half of the detector's state.
 pub(crate) struct Global {
