@@ -157,6 +157,27 @@ pub(crate) fn acquire_nested_known(resource: &Resource, site: Site, owner: &Atom
     if !local.chain.knows(&local.holds, id) {
         return false;
     }
+    // SAFETY: a known step is at most 7 deep and the capacity is at least 8 (reserved at
+    // registration, which `fast_ready` proves, and never shrunk), so there is room.
+    unsafe { push_plain_hold(local, resource, id, site, owner) };
+    true
+}
+
+/// Writes a plain lock's hold (counted once, no subclass) at the end of the thread's list and
+/// records the thread as the lock's `owner`: the store both nested fast paths end with.
+///
+/// # Safety
+///
+/// `local.holds.len() < local.holds.capacity()`: the write goes to the next slot without
+/// growing the list (which could allocate, and would cost a capacity check on the fast path).
+#[inline(always)]
+unsafe fn push_plain_hold(
+    local: &mut Local,
+    resource: &Resource,
+    id: u64,
+    site: Site,
+    owner: &AtomicU64,
+) {
     let len = local.holds.len();
     let hold = Hold {
         resource: resource.info_with(id),
@@ -164,14 +185,13 @@ pub(crate) fn acquire_nested_known(resource: &Resource, site: Site, owner: &Atom
         counted: 1,
         tag: 0,
     };
-    // SAFETY: a known step is at most 7 deep and the capacity is at least 8 (reserved at
-    // registration, which `fast_ready` proves, and never shrunk), so slot `len` is allocated.
+    // SAFETY: the caller guarantees `len < capacity`, so slot `len` is allocated, and
+    // `len + 1` slots are then initialized.
     unsafe {
         local.holds.as_mut_ptr().add(len).write(hold);
         local.holds.set_len(len + 1);
     }
     owner.store(local.id, Ordering::Relaxed);
-    true
 }
 
 /// A lock acquired under a fast `state` while the thread holds something: the order probe,
@@ -215,18 +235,8 @@ pub(crate) fn acquire_nested(
         // Registered now, one way or the other.
         local.chain.remember(&local.holds, id);
     }
-    let hold = Hold {
-        resource: resource.info_with(id),
-        site,
-        counted: 1,
-        tag: 0,
-    };
-    // SAFETY: `len < capacity` was checked above, so slot `len` is allocated.
-    unsafe {
-        local.holds.as_mut_ptr().add(len).write(hold);
-        local.holds.set_len(len + 1);
-    }
-    owner.store(local.id, Ordering::Relaxed);
+    // SAFETY: `len < capacity` was checked above (and the probe above adds no hold).
+    unsafe { push_plain_hold(local, resource, id, site, owner) };
     Some(report)
 }
 

@@ -82,3 +82,29 @@ pub(crate) trait Observer: Send + Sync {
         None
     }
 }
+
+/// An observer's own copy of one thread's holds, kept from [`Observer::acquired`] and
+/// [`Observer::released`] (a world shows it in a stall report, the explorer in its lanes):
+/// one way to keep it, so that the copies agree with the thread's own list.
+pub(crate) fn copy_acquired(holds: &mut Vec<Hold>, hold: &Hold) {
+    match holds
+        .iter_mut()
+        .rev()
+        .find(|h| h.resource.id == hold.resource.id)
+    {
+        Some(h) => h.counted = hold.counted,
+        None => holds.push(*hold),
+    }
+}
+
+/// See [`copy_acquired`]: `remaining` counts left on the hold of `resource` (0: it is gone).
+pub(crate) fn copy_released(holds: &mut Vec<Hold>, resource: &ResourceInfo, remaining: u32) {
+    if let Some(pos) = holds.iter().rposition(|h| h.resource.id == resource.id) {
+        match remaining {
+            0 => {
+                holds.remove(pos);
+            }
+            n => holds[pos].counted = n | (holds[pos].counted & Hold::ENTERED_GRAPH),
+        }
+    }
+}

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use parking_lot::{Condvar, Mutex};
 
 use super::{Config, Outcome, PanicInfo};
-use crate::detector::observer::Observer;
+use crate::detector::observer::{Observer, copy_acquired, copy_released};
 use crate::detector::registry::{Hold, global};
 use crate::detector::report::{Op, Report, Step, StuckIn, Target, ThreadState, lanes};
 use crate::detector::resource::ResourceInfo;
@@ -268,28 +268,13 @@ impl Observer for World {
     fn acquired(&self, thread: u64, hold: &Hold) {
         self.event(thread, Step::on(Op::Acquire, hold.resource));
         let mut st = self.state.lock();
-        let holds = st.holds.entry(thread).or_default();
-        match holds
-            .iter_mut()
-            .rev()
-            .find(|h| h.resource.id == hold.resource.id)
-        {
-            Some(h) => h.counted = hold.counted,
-            None => holds.push(*hold),
-        }
+        copy_acquired(st.holds.entry(thread).or_default(), hold);
     }
 
     fn released(&self, thread: u64, resource: &ResourceInfo, remaining: u32) {
         let mut st = self.state.lock();
-        if let Some(holds) = st.holds.get_mut(&thread)
-            && let Some(pos) = holds.iter().rposition(|h| h.resource.id == resource.id)
-        {
-            match remaining {
-                0 => {
-                    holds.remove(pos);
-                }
-                n => holds[pos].counted = n | (holds[pos].counted & Hold::ENTERED_GRAPH),
-            }
+        if let Some(holds) = st.holds.get_mut(&thread) {
+            copy_released(holds, resource, remaining);
         }
         drop(st);
         self.progress();

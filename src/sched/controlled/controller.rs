@@ -11,7 +11,7 @@ use super::choice::Chooser;
 use super::runtime::Runtime;
 use super::trace::{Fail, Label, Record, Step, StepKind};
 use super::{Abort, Controller, Slot, State, Status, Why};
-use crate::detector::observer::Observer;
+use crate::detector::observer::{Observer, copy_acquired, copy_released};
 use crate::detector::registry::{Hold, global};
 use crate::detector::report::{Report, StuckIn, ThreadState};
 use crate::detector::resource::ResourceInfo;
@@ -184,15 +184,7 @@ impl Observer for Controller {
             return;
         };
         let mut st = self.st.lock();
-        let holds = &mut st.slots[slot].holds;
-        match holds
-            .iter_mut()
-            .rev()
-            .find(|h| h.resource.id == hold.resource.id)
-        {
-            Some(h) => h.counted = hold.counted,
-            None => holds.push(*hold),
-        }
+        copy_acquired(&mut st.slots[slot].holds, hold);
     }
 
     fn released(&self, _thread: u64, resource: &ResourceInfo, remaining: u32) {
@@ -200,15 +192,7 @@ impl Observer for Controller {
             return;
         };
         let mut st = self.st.lock();
-        let holds = &mut st.slots[slot].holds;
-        if let Some(pos) = holds.iter().rposition(|h| h.resource.id == resource.id) {
-            match remaining {
-                0 => {
-                    holds.remove(pos);
-                }
-                n => holds[pos].counted = n | (holds[pos].counted & Hold::ENTERED_GRAPH),
-            }
-        }
+        copy_released(&mut st.slots[slot].holds, resource, remaining);
     }
 
     fn collect(&self, report: &Report) -> bool {
