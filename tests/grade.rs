@@ -240,7 +240,13 @@ fn the_examples_get_their_expected_verdicts() {
     assert!(field(&rows["typo"], "summary").contains("(typo.rs:13, in `transfer`)"));
     assert!(field(&rows["no_program"], "summary").contains("no `pub fn program()`"));
     assert!(field(&rows["reentrant"], "summary").contains("reentrant.rs:16, in `balance`"));
-    assert!(field(&rows["fee_bug"], "summary").contains("money was created or lost"));
+    let fee_bug = field(&rows["fee_bug"], "summary");
+    assert!(fee_bug.contains("money was created or lost"), "{fee_bug}");
+    assert!(
+        fee_bug.contains("(fee_bug.rs:39, in `program`)"),
+        "a failed assertion points at its line: {fee_bug}"
+    );
+    assert!(field(&rows["fee_bug"], "report").contains("panicked at "));
     assert!(field(&rows["spin"], "summary").contains("`teller-0` still running"));
     // A deadlock is never an inversion, and the other way round.
     assert!(field(&rows["ab_ba"], "report").contains("deadlock: 2 threads wait for each other"));

@@ -10,8 +10,8 @@
 //! leaves its finding.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::finding::{Finding, from_failure, from_panic, from_report, ok};
@@ -105,34 +105,6 @@ pub fn child_main(programs: &[(&str, fn())]) -> ! {
     std::process::exit(0)
 }
 
-/// Where the panics of this process happened, in order: (thread, message, location).
-type PanicSites = Mutex<Vec<(String, String, String)>>;
-
-static PANICS: PanicSites = Mutex::new(Vec::new());
-
-/// Records where each ordinary panic happened (`check` reports only the message), then
-/// hands it to the hook that was there (which prints it to the captured stderr).
-fn record_panic_sites() {
-    let previous = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        let thread = std::thread::current().name().unwrap_or("").to_string();
-        let message = crate::detector::panic_message(info.payload());
-        let at = info.location().map(|l| l.to_string()).unwrap_or_default();
-        if let Ok(mut p) = PANICS.lock() {
-            p.push((thread, message, at));
-        }
-        previous(info);
-    }));
-}
-
-fn panic_site(thread: &str, message: &str) -> Option<String> {
-    let p = PANICS.lock().ok()?;
-    p.iter()
-        .find(|(t, m, _)| t == thread && m == message)
-        .map(|(_, _, at)| at.clone())
-        .filter(|at| !at.is_empty())
-}
-
 /// What the child found, as fields of the result file.
 struct Writer<'a> {
     judge: &'a Judge,
@@ -159,7 +131,6 @@ impl Writer<'_> {
 }
 
 fn run(judge: &Judge, program: fn()) {
-    record_panic_sites();
     let mut w = Writer {
         judge,
         record: Record::default(),
@@ -179,8 +150,9 @@ fn run(judge: &Judge, program: fn()) {
             Outcome::Ok(()) => continue,
             Outcome::Deadlock(r) | Outcome::Stalled(r) => from_report(&r, found_by),
             Outcome::Panicked(p) => {
-                let site = panic_site(&p.thread, &p.message);
-                from_panic(&p.thread, &p.message, site, found_by)
+                // The world collects the panic with its location (and keeps the panic hook
+                // quiet), so the site comes with the outcome.
+                from_panic(&p.thread, &p.message, p.location.clone(), found_by)
             }
         };
         w.finish(finding, true);
