@@ -5,7 +5,7 @@
 # target/explore-peers.md), progress on stderr, each measurement's JSON line in
 # target/explore-peers/rows.jsonl and each tool's own output in target/explore-peers/*.log.
 #
-#   bash benches/explore_peers.sh             # about 3 minutes on 2 cores
+#   bash benches/explore_peers.sh             # about 40 s on 2 quiet cores, 3 minutes under load
 #   bash benches/explore_peers.sh --no-run    # only build
 #
 # Budgets (seconds, environment): BUDGET=5 per throughput run of a random or open-ended

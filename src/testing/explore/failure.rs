@@ -99,11 +99,11 @@ impl Stats {
 impl fmt::Display for Stats {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let run = format!(
-            "{} schedules in {:.2?} ({:.0}/s, at most {} preemptions)",
+            "{} schedules in {:.2?} ({:.0}/s, at most {})",
             self.schedules,
             self.elapsed,
             self.per_second(),
-            self.max_preemptions
+            plural(self.max_preemptions as usize, "preemption", "preemptions")
         );
         match (self.stopped, self.complete, self.search) {
             (Some(budget), _, _) => write!(
@@ -454,6 +454,38 @@ mod tests {
     use super::*;
     use crate::sched::Op;
     use crate::sched::controlled::{Label, StepKind};
+
+    fn stats(max_preemptions: u32, stopped: Option<Budget>) -> Stats {
+        Stats {
+            schedules: 4,
+            complete: stopped.is_none(),
+            elapsed: Duration::from_millis(2),
+            seed: None,
+            max_preemptions,
+            diverged: 0,
+            stopped,
+            search: Search::Exhaustive {
+                bound: 1,
+                delays: false,
+            },
+        }
+    }
+
+    #[test]
+    fn stats_say_what_they_cover_in_plain_words() {
+        let done = stats(1, None).to_string();
+        assert!(
+            done.starts_with("complete: every schedule within preemption bound 1 passed, 4 schedules in 2.00ms (2000/s, at most 1 preemption)"),
+            "{done}"
+        );
+        let cut = stats(2, Some(Budget::Time(Duration::from_secs(5)))).to_string();
+        assert!(cut.starts_with("stopped at the budget ("), "{cut}");
+        assert!(cut.contains("at most 2 preemptions)"), "{cut}");
+        assert!(
+            cut.ends_with("not a proof, the schedules not run may still fail"),
+            "{cut}"
+        );
+    }
 
     #[test]
     fn lanes_put_each_thread_in_its_column() {
