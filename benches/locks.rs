@@ -19,42 +19,37 @@ fn main() {
     let mut c = common::criterion();
     reset_extras();
 
-    if wants("uncontended") {
-        let mut g = group(&mut c, "uncontended");
-        each!(
-            g,
-            uncontended,
-            [StdMutex, PlMutex, SkLock, SkLockOff, SkRLock, SkSemaphore]
-        );
-        g.finish();
-    }
-    if wants("nested_2") {
-        let mut g = group(&mut c, "nested_2");
-        each!(g, nested2, [StdMutex, PlMutex, SkLock, SkLockOff, SkRLock]);
-        g.finish();
-    }
-    if wants("nested_4") {
-        let mut g = group(&mut c, "nested_4");
-        each!(g, nested4, [StdMutex, PlMutex, SkLock, SkLockOff, SkRLock]);
-        g.finish();
-    }
-    if wants("contended_2x100k") {
-        let mut g = group(&mut c, "contended_2x100k");
-        each!(
-            g,
-            contended,
-            [StdMutex, PlMutex, SkLock, SkLockOff, SkRLock, SkSemaphore]
-        );
-        g.finish();
-    }
+    bench_group!(
+        c,
+        "uncontended",
+        uncontended,
+        [StdMutex, PlMutex, SkLock, SkLockOff, SkRLock, SkSemaphore]
+    );
+    bench_group!(
+        c,
+        "nested_2",
+        nested2,
+        [StdMutex, PlMutex, SkLock, SkLockOff, SkRLock]
+    );
+    bench_group!(
+        c,
+        "nested_4",
+        nested4,
+        [StdMutex, PlMutex, SkLock, SkLockOff, SkRLock]
+    );
+    bench_group!(
+        c,
+        "contended_2x100k",
+        contended,
+        [StdMutex, PlMutex, SkLock, SkLockOff, SkRLock, SkSemaphore]
+    );
+    bench_group!(
+        c,
+        "create_drop",
+        create_drop,
+        [StdMutex, PlMutex, SkLock, SkLockOff, SkRLock, SkSemaphore]
+    );
     if wants("create_drop") {
-        let mut g = group(&mut c, "create_drop");
-        each!(
-            g,
-            create_drop,
-            [StdMutex, PlMutex, SkLock, SkLockOff, SkRLock, SkSemaphore]
-        );
-        g.finish();
         let (n, deadline) = (1_000_000, Duration::from_secs(10));
         create_drop_rss::<StdMutex>(n, deadline);
         create_drop_rss::<PlMutex>(n, deadline);
@@ -63,15 +58,12 @@ fn main() {
         create_drop_rss::<SkRLock>(n, deadline);
         create_drop_rss::<SkSemaphore>(n, deadline);
     }
-    if wants("gated_random_1000") {
-        let mut g = group(&mut c, "gated_random_1000");
-        each!(
-            g,
-            gated_random,
-            [StdMutex, PlMutex, SkLock, SkLockOff, SkRLock]
-        );
-        g.finish();
-    }
+    bench_group!(
+        c,
+        "gated_random_1000",
+        gated_random,
+        [StdMutex, PlMutex, SkLock, SkLockOff, SkRLock]
+    );
     if wants("detection_latency") {
         synckit_detection_latency(200);
     }

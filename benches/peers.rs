@@ -207,100 +207,43 @@ fn main() {
     reset_extras();
     let (n, deadline) = (1_000_000, Duration::from_secs(10));
 
+    // Every group of the plain build measures these; `SkSemaphore` comes in where one permit
+    // works as a lock, and no_deadlocks leaves the contended group (it runs at the very end,
+    // deadline-bounded).
+    #[cfg(not(feature = "detectors"))]
+    macro_rules! plain_group {
+        ($name:literal, $f:ident $(, $extra:ty)*) => {
+            bench_group!(
+                c,
+                $name,
+                $f,
+                [StdMutex, PlMutex, SkLock, SkLockOff, SkRLock, $($extra,)* TracingMutex, NoDeadlocks, Deloxide]
+            )
+        };
+    }
+
     #[cfg(not(feature = "detectors"))]
     {
-        if wants("uncontended") {
-            let mut g = group(&mut c, "uncontended");
-            each!(
-                g,
-                uncontended,
-                [
-                    StdMutex,
-                    PlMutex,
-                    SkLock,
-                    SkLockOff,
-                    SkRLock,
-                    SkSemaphore,
-                    TracingMutex,
-                    NoDeadlocks,
-                    Deloxide
-                ]
-            );
-            g.finish();
-        }
-        if wants("nested_2") {
-            let mut g = group(&mut c, "nested_2");
-            each!(
-                g,
-                nested2,
-                [
-                    StdMutex,
-                    PlMutex,
-                    SkLock,
-                    SkLockOff,
-                    SkRLock,
-                    TracingMutex,
-                    NoDeadlocks,
-                    Deloxide
-                ]
-            );
-            g.finish();
-        }
-        if wants("nested_4") {
-            let mut g = group(&mut c, "nested_4");
-            each!(
-                g,
-                nested4,
-                [
-                    StdMutex,
-                    PlMutex,
-                    SkLock,
-                    SkLockOff,
-                    SkRLock,
-                    TracingMutex,
-                    NoDeadlocks,
-                    Deloxide
-                ]
-            );
-            g.finish();
-        }
-        if wants("contended_2x100k") {
-            // no_deadlocks runs at the very end, deadline-bounded.
-            let mut g = group(&mut c, "contended_2x100k");
-            each!(
-                g,
-                contended,
-                [
-                    StdMutex,
-                    PlMutex,
-                    SkLock,
-                    SkLockOff,
-                    SkRLock,
-                    SkSemaphore,
-                    TracingMutex,
-                    Deloxide
-                ]
-            );
-            g.finish();
-        }
+        plain_group!("uncontended", uncontended, SkSemaphore);
+        plain_group!("nested_2", nested2);
+        plain_group!("nested_4", nested4);
+        bench_group!(
+            c,
+            "contended_2x100k",
+            contended,
+            [
+                StdMutex,
+                PlMutex,
+                SkLock,
+                SkLockOff,
+                SkRLock,
+                SkSemaphore,
+                TracingMutex,
+                Deloxide
+            ]
+        );
+        plain_group!("create_drop", create_drop, SkSemaphore);
         if wants("create_drop") {
-            let mut g = group(&mut c, "create_drop");
-            each!(
-                g,
-                create_drop,
-                [
-                    StdMutex,
-                    PlMutex,
-                    SkLock,
-                    SkLockOff,
-                    SkRLock,
-                    SkSemaphore,
-                    TracingMutex,
-                    NoDeadlocks,
-                    Deloxide
-                ]
-            );
-            g.finish();
             create_drop_rss::<StdMutex>(n, deadline);
             create_drop_rss::<PlMutex>(n, deadline);
             create_drop_rss::<SkLock>(n, deadline);
@@ -309,24 +252,7 @@ fn main() {
             create_drop_rss::<NoDeadlocks>(n, deadline);
             create_drop_rss::<Deloxide>(n, deadline);
         }
-        if wants("gated_random_1000") {
-            let mut g = group(&mut c, "gated_random_1000");
-            each!(
-                g,
-                gated_random,
-                [
-                    StdMutex,
-                    PlMutex,
-                    SkLock,
-                    SkLockOff,
-                    SkRLock,
-                    TracingMutex,
-                    NoDeadlocks,
-                    Deloxide
-                ]
-            );
-            g.finish();
-        }
+        plain_group!("gated_random_1000", gated_random);
         if wants("check_overhead") {
             check_overhead(&mut c);
         }
@@ -347,30 +273,17 @@ fn main() {
         // parking_lot's deadlock_detection is on for every parking_lot user in this build,
         // synckit's RawMutex included, so synckit is not measured here. std::sync::Mutex is
         // measured again to show the drift between the two processes.
-        if wants("uncontended") {
-            let mut g = group(&mut c, "uncontended");
-            each!(g, uncontended, [StdMutex, PlMutex, Deloxide]);
-            g.finish();
-        }
-        if wants("nested_2") {
-            let mut g = group(&mut c, "nested_2");
-            each!(g, nested2, [StdMutex, PlMutex, Deloxide]);
-            g.finish();
-        }
-        if wants("nested_4") {
-            let mut g = group(&mut c, "nested_4");
-            each!(g, nested4, [StdMutex, PlMutex, Deloxide]);
-            g.finish();
-        }
-        if wants("contended_2x100k") {
-            let mut g = group(&mut c, "contended_2x100k");
-            each!(g, contended, [StdMutex, PlMutex, Deloxide]);
-            g.finish();
-        }
+        bench_group!(c, "uncontended", uncontended, [StdMutex, PlMutex, Deloxide]);
+        bench_group!(c, "nested_2", nested2, [StdMutex, PlMutex, Deloxide]);
+        bench_group!(c, "nested_4", nested4, [StdMutex, PlMutex, Deloxide]);
+        bench_group!(
+            c,
+            "contended_2x100k",
+            contended,
+            [StdMutex, PlMutex, Deloxide]
+        );
+        bench_group!(c, "create_drop", create_drop, [StdMutex, PlMutex, Deloxide]);
         if wants("create_drop") {
-            let mut g = group(&mut c, "create_drop");
-            each!(g, create_drop, [StdMutex, PlMutex, Deloxide]);
-            g.finish();
             create_drop_rss::<PlMutex>(n, deadline);
             create_drop_rss::<Deloxide>(n, deadline);
         }

@@ -567,6 +567,19 @@ macro_rules! each {
     };
 }
 
+/// The criterion group `$name`, if the command line's filter wants it: `$f::<T>` for each
+/// listed type.
+#[macro_export]
+macro_rules! bench_group {
+    ($c:expr, $name:literal, $f:ident, [$($t:ty),* $(,)?]) => {
+        if $crate::common::wants($name) {
+            let mut g = $crate::common::group(&mut $c, $name);
+            $crate::each!(g, $f, [$($t),*]);
+            g.finish();
+        }
+    };
+}
+
 // ---------------------------------------------------------------------------------------
 // implementations every bench crate has: std, parking_lot, synckit
 
