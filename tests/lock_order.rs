@@ -312,39 +312,37 @@ fn two_cycles_covered_by_different_gates_are_not_reported() {
 }
 
 /// Many gate-covered paths back to the new edge's lock: the search for a gate-free simple
-/// cycle gives up on enumerating them (a budget) and still answers right, in both ways.
+/// cycle gives up on enumerating them (a budget of steps, so its cost is bounded by
+/// construction, not by a clock) and still answers right, in both ways. Without the budget
+/// the search would enumerate 2^18 paths; the deadline turns such a blow-up into a failure.
 #[test]
-fn a_dense_gate_covered_graph_is_searched_quickly_and_right() {
-    const N: usize = 20;
-    let g = Lock::new(()).named("lo_dense_g");
-    let a = Lock::new(()).named("lo_dense_a");
-    let x: Vec<Lock<()>> = (0..N)
-        .map(|i| Lock::new(()).named(&format!("lo_dense_x{i}")))
-        .collect();
-    let under_g = |first: &Lock<()>, second: &Lock<()>| {
-        let _g = g.acquire_checked().unwrap();
-        let _f = first.acquire_checked().unwrap();
-        second.acquire_checked().map(drop)
-    };
-    let started = std::time::Instant::now();
-    for xi in &x {
-        under_g(xi, &a).unwrap();
-    }
-    for i in (0..N).rev() {
-        for j in i + 1..N {
-            under_g(&x[i], &x[j]).unwrap();
+fn a_dense_gate_covered_graph_is_searched_within_its_budget_and_right() {
+    common::with_deadline(60, "dense_gate_covered_graph", || {
+        const N: usize = 20;
+        let g = Lock::new(()).named("lo_dense_g");
+        let a = Lock::new(()).named("lo_dense_a");
+        let x: Vec<Lock<()>> = (0..N)
+            .map(|i| Lock::new(()).named(&format!("lo_dense_x{i}")))
+            .collect();
+        let under_g = |first: &Lock<()>, second: &Lock<()>| {
+            let _g = g.acquire_checked().unwrap();
+            let _f = first.acquire_checked().unwrap();
+            second.acquire_checked().map(drop)
+        };
+        for xi in &x {
+            under_g(xi, &a).unwrap();
         }
-    }
-    // 2^18 simple paths x0 ~> a, every one of them under G: covered, not reported.
-    under_g(&a, &x[0]).expect("every cycle is covered by the gate");
-    // The same order without the gate is an inversion.
-    let _a = a.acquire();
-    expect_inversion(x[0].acquire_checked(), "A then X0 outside the gate");
-    assert!(
-        started.elapsed() < Duration::from_secs(10),
-        "took {:?}",
-        started.elapsed()
-    );
+        for i in (0..N).rev() {
+            for j in i + 1..N {
+                under_g(&x[i], &x[j]).unwrap();
+            }
+        }
+        // 2^18 simple paths x0 ~> a, every one of them under G: covered, not reported.
+        under_g(&a, &x[0]).expect("every cycle is covered by the gate");
+        // The same order without the gate is an inversion.
+        let _a = a.acquire();
+        expect_inversion(x[0].acquire_checked(), "A then X0 outside the gate");
+    });
 }
 
 /// A try-acquire cannot block, so it adds no edge.
