@@ -37,9 +37,13 @@ fn a_lost_update_between_read_and_write_is_found_shrunk_and_replayed() {
             "{failure}"
         );
         assert!(
-            failure.message().contains("tests/support/buggy.rs"),
+            failure
+                .location()
+                .is_some_and(|at| at.contains("tests/support/buggy.rs")),
             "{failure}"
         );
+        assert!(!failure.message().contains("(at "), "{failure}");
+        assert!(failure.to_string().contains("(at "), "{failure}");
         // Shrunk: the default schedule already switches at the yield points.
         assert_eq!(failure.schedule().deviations(), &[], "{failure}");
         assert_eq!(failure.preemptions(), 0, "{failure}");

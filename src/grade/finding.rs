@@ -225,8 +225,8 @@ fn kind_of(r: &Report, name: &str) -> Option<Kind> {
 pub(crate) fn from_failure(f: &Failure, found_by: String, shrunk: bool) -> Finding {
     let mut finding = match (f.kind(), f.report()) {
         (FailureKind::Panic, _) | (_, None) => {
-            let (message, site) = split_at_suffix(f.message());
-            let mut x = from_panic(f.thread().unwrap_or("?"), message, site, found_by);
+            let site = f.location().map(str::to_string);
+            let mut x = from_panic(f.thread().unwrap_or("?"), f.message(), site, found_by);
             match f.kind() {
                 FailureKind::Panic => {}
                 FailureKind::StepLimit => {
@@ -265,16 +265,6 @@ pub(crate) fn from_failure(f: &Failure, found_by: String, shrunk: bool) -> Findi
     finding
 }
 
-/// Explore's panic messages end with `\n(at file:line:col)`: split it off.
-fn split_at_suffix(message: &str) -> (&str, Option<String>) {
-    if let Some((msg, tail)) = message.rsplit_once("\n(at ")
-        && let Some(at) = tail.strip_suffix(')')
-    {
-        return (msg, Some(at.to_string()));
-    }
-    (message, None)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -292,14 +282,5 @@ mod tests {
         assert_eq!(primitive(Kind::Lock, "Lock@a.rs:3:9"), "Lock (unnamed)");
         assert_eq!(primitive(Kind::Lock, "Lock@b.rs:7:1"), "Lock (unnamed)");
         assert_eq!(primitive(Kind::Condition, "funded"), "Condition `funded`");
-    }
-
-    #[test]
-    fn explore_panic_sites_are_split_off() {
-        assert_eq!(
-            split_at_suffix("boom\nsecond\n(at bank.rs:3:5)"),
-            ("boom\nsecond", Some("bank.rs:3:5".to_string()))
-        );
-        assert_eq!(split_at_suffix("boom"), ("boom", None));
     }
 }

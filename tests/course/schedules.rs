@@ -144,11 +144,7 @@ fn account(failure: &Explored) -> String {
 /// A [`Failure`] for a failing schedule, in words that fit its kind.
 pub fn from_schedule(expected: &str, failure: &Explored) -> Failure {
     let thread = failure.thread().unwrap_or("?");
-    // A panic's message ends with `(at file:line:col)`, the place it panicked.
-    let (message, at) = match failure.message().rsplit_once("\n(at ") {
-        Some((message, at)) => (message, Some(at.trim_end_matches(')'))),
-        None => (failure.message(), None),
-    };
+    let (message, at) = (failure.message(), failure.location());
     let at_text = at
         .map(|at| format!(" at {}", clean_paths(at)))
         .unwrap_or_default();

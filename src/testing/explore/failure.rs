@@ -168,6 +168,8 @@ pub struct Failure(Box<FailureInner>);
 struct FailureInner {
     kind: FailureKind,
     message: String,
+    /// Where a panic happened (`file:line:col`).
+    location: Option<String>,
     thread: Option<String>,
     report: Option<Report>,
     schedule: Schedule,
@@ -203,6 +205,11 @@ impl Failure {
     /// The panic message, or the report's headline.
     pub fn message(&self) -> &str {
         &self.0.message
+    }
+
+    /// Where the thread panicked (`file:line:col`), for a panic whose location is known.
+    pub fn location(&self) -> Option<&str> {
+        self.0.location.as_deref()
     }
 
     /// The thread that panicked, for a panic.
@@ -269,6 +276,9 @@ impl fmt::Display for Failure {
                 writeln!(f, "  thread `{thread}` panicked:")?;
                 for line in self.0.message.lines() {
                     writeln!(f, "    {line}")?;
+                }
+                if let Some(at) = &self.0.location {
+                    writeln!(f, "    (at {at})")?;
                 }
             }
             (None, None) => writeln!(f, "  {}", self.0.message)?,
@@ -367,16 +377,14 @@ pub(super) fn describe(
     seeds: Option<(u64, u64)>,
     shrink: Option<Shrunk>,
 ) -> Failure {
+    let mut location = None;
     let (kind, message, thread, report) = match record.failure.clone() {
         Some(Fail::Panic {
             thread,
             message,
             at,
         }) => {
-            let message = match at {
-                Some(at) => format!("{message}\n(at {at})"),
-                None => message,
-            };
+            location = at;
             (FailureKind::Panic, message, Some(thread), None)
         }
         Some(Fail::Detector(r)) | Some(Fail::Deadlock(r)) => {
@@ -407,6 +415,7 @@ pub(super) fn describe(
     Failure(Box::new(FailureInner {
         kind,
         message,
+        location,
         thread,
         report,
         schedule,
